@@ -1,0 +1,1 @@
+"""Shared plumbing of every stage: typed config, command-line parsing, atomic files, stage timings."""

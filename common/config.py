@@ -1,0 +1,296 @@
+"""Typed configuration, declared once: experiments (the authors' values) and presets (overlays).
+
+Every command builds one frozen :class:`Config` with :func:`make_config` and passes its sections down
+explicitly. Defaults are the authors' values (../shared/reference/ORIGINAL-SPEC.md, section numbers below);
+presets change only sizes and counts, never semantics. Field docstrings (the ``help`` metadata) become the
+``--section.field`` flags' help text in :mod:`common.cli`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """Bad user input (unknown name, bad value, mismatched run dir). Commands exit with code 2 on it."""
+
+
+def _f(default: Any, help: str, minimum: float | None = 0) -> Any:
+    """A dataclass field with help text and a lower bound checked in ``validate`` (None: any value)."""
+    return field(default=default, metadata={"help": help, "minimum": minimum})
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """The environment and its pre-processing (spec section 1)."""
+
+    env_id: str = _f("", "registered gymnasium id of the 64x64 environment")
+    action_size: int = _f(3, "width of the action vector", 1)
+    max_steps: int = _f(1000, "episode cap in steps (CarRacing 1000, Doom 2100)", 1)
+    reward_threshold: float = _f(900.0, "mean score over 100 episodes that counts as solved")
+
+
+@dataclass(frozen=True)
+class CollectConfig:
+    """Random-policy rollouts (spec section 2)."""
+
+    episodes: int = _f(10000, "number of random-policy episodes to keep", 1)
+    max_frames: int = _f(1000, "frames recorded per episode at most", 1)
+    min_frames: int = _f(0, "episodes of this many frames or fewer are discarded (Doom: 100)")
+    workers: int = _f(2, "parallel worker processes", 1)
+    seed: int = _f(0, "episode i is collected with seed + i")
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """V, the ConvVAE (spec section 3)."""
+
+    z_size: int = _f(32, "latent size Nz (CarRacing 32, Doom 64)", 1)
+    kl_tolerance: float = _f(0.5, "KL floor per image = kl_tolerance * z_size")
+    learning_rate: float = _f(1e-4, "Adam learning rate")
+    batch_size: int = _f(100, "frames per batch", 1)
+    epochs: int = _f(10, "passes over the frames (code 10; paper text 1)", 1)
+    max_episodes: int = _f(0, "train on the first N episodes only (0: all)")
+    shuffle_buffer: int = _f(20000, "frames in the tf.data shuffle buffer", 1)
+    checkpoint_every: int = _f(5000, "steps between mid-epoch backups (also at each epoch end)", 1)
+    seed: int = _f(0, "seed of shuffling, sampling and initialisation")
+
+
+@dataclass(frozen=True)
+class RNNConfig:
+    """M, the MDN-RNN (spec sections 4-5)."""
+
+    hidden_size: int = _f(256, "LSTM units (CarRacing 256, Doom 512)", 1)
+    num_mixtures: int = _f(5, "Gaussians per latent dimension", 1)
+    predict_death: bool = _f(False, "Doom: restart flag input and death logit output", None)
+    death_weight: float = _f(10.0, "weight of positive (death) steps in the death loss (restart_factor)")
+    sequence_length: int = _f(999, "input steps per training sequence (CarRacing 999, Doom 500)", 1)
+    stateful: bool = _f(False, "carry the LSTM state between consecutive chunks of a stream (Doom)", None)
+    batch_size: int = _f(100, "sequences per batch", 1)
+    learning_rate: float = _f(1e-3, "initial Adam learning rate")
+    min_learning_rate: float = _f(1e-5, "floor of the decaying learning rate")
+    decay_rate: float = _f(1.0, "lr = (lr0 - min) * decay_rate**step + min (CarRacing 1.0, Doom 0.99999)")
+    grad_clip: float = _f(1.0, "element-wise gradient clip")
+    steps: int = _f(4000, "training steps (CarRacing: random-episode batches)")
+    epochs: int = _f(0, "passes over the stream (Doom: 400); used when steps is 0")
+    seed: int = _f(0, "seed of batching, z re-sampling and initialisation")
+
+
+@dataclass(frozen=True)
+class ControllerConfig:
+    """C, the controller (spec section 7)."""
+
+    inputs: str = _f("zh", "what C sees: zh (CarRacing), zch (Doom), z, or z_hidden", None)
+    use_bias: bool = _f(True, "output bias (CarRacing yes, Doom no)", None)
+    hidden_units: int = _f(40, "hidden tanh units of the z_hidden variant", 1)
+
+
+@dataclass(frozen=True)
+class ESConfig:
+    """CMA-ES training of C (spec section 8)."""
+
+    population_size: int = _f(64, "CMA-ES population", 2)
+    num_rollouts: int = _f(16, "episodes per candidate; fitness is their mean", 1)
+    sigma_init: float = _f(0.1, "CMA-ES initial step size")
+    weight_decay: float = _f(0.01, "coefficient of mean(params**2) added to fitness (authors' sign)")
+    generations: int = _f(1800, "generations to run", 1)
+    eval_every: int = _f(25, "generations between evaluations of the CMA mean", 1)
+    eval_rollouts: int = _f(1024, "episodes per evaluation of the CMA mean", 1)
+    dream: bool = _f(False, "train in M's dream instead of the real environment", None)
+    temperature: float = _f(1.0, "dream temperature tau (Doom paper 1.15, code 1.25)")
+    seed: int = _f(0, "seed of the ES and of the rollout seeds (Doom 111)")
+    workers: int = _f(2, "real-environment worker processes", 1)
+    rollout_timeout: float = _f(600.0, "seconds before a real rollout counts as hung", 1)
+    max_retries: int = _f(2, "times a failed or hung rollout batch is retried before the generation fails")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Final scoring of C (spec section 9)."""
+
+    episodes: int = _f(100, "real-environment episodes", 1)
+    seed: int = _f(10_000_000, "first evaluation seed; disjoint from collection and ES seeds")
+    workers: int = _f(2, "parallel worker processes", 1)
+
+
+@dataclass(frozen=True)
+class Config:
+    experiment: str
+    preset: str
+    env: EnvConfig
+    collect: CollectConfig
+    vae: VAEConfig
+    rnn: RNNConfig
+    controller: ControllerConfig
+    es: ESConfig
+    evaluate: EvalConfig
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+
+SECTIONS = ("env", "collect", "vae", "rnn", "controller", "es", "evaluate")
+
+# Authors' values per experiment (ORIGINAL-SPEC.md); anything not listed is the dataclass default.
+EXPERIMENTS: dict[str, dict[str, dict[str, Any]]] = {
+    "carracing": {
+        "env": dict(env_id="worldmodels/CarRacing64-v0", action_size=3, max_steps=1000, reward_threshold=900.0),
+        "collect": dict(episodes=10000, max_frames=1000, min_frames=0),
+        "vae": dict(z_size=32),
+        "rnn": dict(hidden_size=256, predict_death=False, sequence_length=999, stateful=False,
+                    decay_rate=1.0, steps=4000, epochs=0),
+        "controller": dict(inputs="zh", use_bias=True),
+        "es": dict(dream=False, temperature=1.0, seed=0),
+    },
+    "doom": {
+        "env": dict(env_id="worldmodels/TakeCover64-v0", action_size=1, max_steps=2100, reward_threshold=750.0),
+        "collect": dict(episodes=10000, max_frames=2100, min_frames=100),
+        "vae": dict(z_size=64),
+        "rnn": dict(hidden_size=512, predict_death=True, sequence_length=500, stateful=True,
+                    decay_rate=0.99999, steps=0, epochs=400),
+        "controller": dict(inputs="zch", use_bias=False),
+        # τ 1.15: the paper's reported agent (the code used 1.25; README "Deviations").
+        "es": dict(dream=True, temperature=1.15, seed=111),
+    },
+}
+
+# Overlays on top of an experiment. `paper` changes nothing. Keys "*" apply to every experiment.
+PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
+    "paper": {},
+    "tiny": {
+        "*": {
+            "collect": dict(episodes=4, workers=2),
+            "vae": dict(epochs=1, checkpoint_every=1000, shuffle_buffer=1000),
+            "rnn": dict(batch_size=4, sequence_length=32),
+            "es": dict(population_size=8, num_rollouts=2, generations=2, eval_every=1, eval_rollouts=8,
+                       rollout_timeout=300.0),
+            "evaluate": dict(episodes=4),
+        },
+        "carracing": {"collect": dict(max_frames=120), "rnn": dict(steps=20), "env": dict(max_steps=120)},
+        "doom": {"collect": dict(min_frames=20), "rnn": dict(epochs=2)},
+    },
+    # One 2-core machine, a few hours in all (README: cost table).
+    "small": {
+        "*": {
+            "collect": dict(episodes=1000, workers=2),
+            "vae": dict(epochs=3),
+            "es": dict(generations=100, eval_rollouts=256),
+        },
+        "carracing": {"rnn": dict(steps=1000, batch_size=32)},
+        "doom": {"rnn": dict(epochs=40, batch_size=32)},
+    },
+}
+
+
+def _field_types(cls) -> dict[str, type]:
+    return {f.name: type(f.default) for f in dataclasses.fields(cls)}
+
+
+SECTION_CLASSES: dict[str, type] = {
+    "env": EnvConfig, "collect": CollectConfig, "vae": VAEConfig, "rnn": RNNConfig,
+    "controller": ControllerConfig, "es": ESConfig, "evaluate": EvalConfig,
+}
+
+CONTROLLER_INPUTS = ("zh", "zch", "z", "z_hidden")
+
+
+def coerce(section: str, name: str, value: Any) -> Any:
+    """Convert a value (e.g. a command-line string) to the declared type of ``section.name``."""
+    cls = SECTION_CLASSES.get(section)
+    if cls is None:
+        raise ConfigError(f"unknown config section {section!r}; choose from {', '.join(SECTIONS)}")
+    types = _field_types(cls)
+    if name not in types:
+        raise ConfigError(f"unknown setting {section}.{name}; see --help for the list")
+    kind = types[name]
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    text = str(value).strip()
+    try:
+        if kind is bool:
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if kind is int:
+            return int(float(text)) if float(text).is_integer() else int(text)
+        return kind(text)
+    except ValueError:
+        raise ConfigError(f"{section}.{name} must be a {kind.__name__}, got {value!r}") from None
+
+
+def validate(cfg: Config) -> Config:
+    """Raise ConfigError on values no stage can use (negative counts, unknown modes)."""
+    for section in SECTIONS:
+        obj = getattr(cfg, section)
+        for f in dataclasses.fields(obj):
+            minimum = f.metadata.get("minimum")
+            value = getattr(obj, f.name)
+            if minimum is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+                if value < minimum:
+                    raise ConfigError(f"{section}.{f.name} must be >= {minimum}, got {value}")
+    if cfg.controller.inputs not in CONTROLLER_INPUTS:
+        raise ConfigError(f"controller.inputs must be one of {', '.join(CONTROLLER_INPUTS)}, "
+                          f"got {cfg.controller.inputs!r}")
+    if cfg.controller.inputs == "zch" and not cfg.rnn.predict_death:
+        raise ConfigError("controller.inputs 'zch' is the Doom controller; use it with --experiment doom")
+    if cfg.collect.min_frames >= cfg.collect.max_frames:
+        raise ConfigError(f"collect.min_frames ({cfg.collect.min_frames}) must be below collect.max_frames "
+                          f"({cfg.collect.max_frames})")
+    if cfg.rnn.steps == 0 and cfg.rnn.epochs == 0:
+        raise ConfigError("set rnn.steps or rnn.epochs above 0")
+    if cfg.rnn.sequence_length < 2:
+        raise ConfigError("rnn.sequence_length must be at least 2")
+    if cfg.es.temperature <= 0:
+        raise ConfigError(f"es.temperature must be > 0, got {cfg.es.temperature}")
+    if not 0 < cfg.rnn.decay_rate <= 1:
+        raise ConfigError(f"rnn.decay_rate must be in (0, 1], got {cfg.rnn.decay_rate}")
+    return cfg
+
+
+def make_config(experiment: str, preset: str = "paper",
+                overrides: dict[str, Any] | None = None) -> Config:
+    """Build the validated config of ``experiment`` under ``preset`` with ``{"section.field": value}`` overrides."""
+    if experiment not in EXPERIMENTS:
+        raise ConfigError(f"unknown experiment {experiment!r}; choose from {', '.join(EXPERIMENTS)}")
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+    values: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
+    for layer in (EXPERIMENTS[experiment], PRESETS[preset].get("*", {}), PRESETS[preset].get(experiment, {})):
+        for section, fields in layer.items():
+            values[section].update(fields)
+    # Collection never records more frames than the environment can produce.
+    values["collect"].setdefault("max_frames", values["env"].get("max_steps", EnvConfig.max_steps))
+    for key, value in (overrides or {}).items():
+        section, _, name = key.partition(".")
+        values.setdefault(section, {})[name] = coerce(section, name, value)
+    for section, fields in values.items():
+        for name, value in fields.items():
+            values[section][name] = coerce(section, name, value)
+    sections = {s: SECTION_CLASSES[s](**values[s]) for s in SECTIONS}
+    return validate(Config(experiment=experiment, preset=preset, **sections))
+
+
+def config_from_dict(data: dict) -> Config:
+    """Rebuild a Config written by :meth:`Config.to_dict` (e.g. a run dir's config.json)."""
+    try:
+        sections = {s: SECTION_CLASSES[s](**data[s]) for s in SECTIONS}
+        return validate(Config(experiment=data["experiment"], preset=data["preset"], **sections))
+    except (KeyError, TypeError) as err:
+        raise ConfigError(f"config.json is not a worldmodels config ({err})") from None
+
+
+# Fields that fix the shapes of saved models: a run dir whose config differs in any of them cannot be reused.
+SHAPE_FIELDS = ("env.action_size", "vae.z_size", "rnn.hidden_size", "rnn.num_mixtures", "rnn.predict_death",
+                "controller.inputs", "controller.use_bias", "controller.hidden_units")
+
+
+def get_value(cfg: Config, dotted: str) -> Any:
+    section, _, name = dotted.partition(".")
+    return getattr(getattr(cfg, section), name)

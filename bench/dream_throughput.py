@@ -1,0 +1,113 @@
+"""Dream-rollout throughput: one generation (64 x 16) of batched DoomRNN rollouts vs one rollout at a time.
+
+Paper-size Doom M (Nz 64, Nh 512, K 5, death head) with random weights and a random controller. A random M's
+death logit hovers near its bias (std ~0.07 over time), so the death bias is set to ``--death-bias`` (default
+-0.2: mean length ~700 with a spread from tens of steps to 2100, like the authors' later generations, whose
+mean lengths are 300-930); ``--fixed-length N`` ignores death (bias -1e9) and truncates every rollout at N
+steps, for timing at a known amount of work.
+
+    flock /tmp/wm-heavy.lock python bench/dream_throughput.py            # batched, compacted (default)
+    flock /tmp/wm-heavy.lock python bench/dream_throughput.py --no-compact --single 0
+    flock /tmp/wm-heavy.lock python bench/dream_throughput.py --fixed-length 200
+
+Prints rollout-steps/s (steps of live rollouts, i.e. the sum of episode lengths, per second) and seconds per
+generation for the batched path (:class:`controller.dream.BatchedDream`, after one warm-up call that compiles),
+and for ``--single`` episodes run one at a time through :class:`envs.dream.DoomDreamEnv` (extrapolated to a
+generation, labelled so).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--population", type=int, default=64)
+    parser.add_argument("--rollouts", type=int, default=16, help="rollouts per candidate")
+    parser.add_argument("--max-steps", type=int, default=2100)
+    parser.add_argument("--z-size", type=int, default=64)
+    parser.add_argument("--hidden-size", type=int, default=512)
+    parser.add_argument("--temperature", type=float, default=1.15)
+    parser.add_argument("--death-bias", type=float, default=-0.2, help="M's death-logit bias (sets lengths)")
+    parser.add_argument("--fixed-length", type=int, default=0, help="ignore death; every rollout runs N steps")
+    parser.add_argument("--segment-steps", type=int, default=16, help="steps between compactions")
+    parser.add_argument("--min-bucket", type=int, default=16)
+    parser.add_argument("--no-compact", action="store_true", help="run all rows until the last rollout ends")
+    parser.add_argument("--no-jit", action="store_true", help="plain tf.function graph instead of XLA")
+    parser.add_argument("--repeats", type=int, default=2, help="timed generations after the warm-up")
+    parser.add_argument("--single", type=int, default=2, help="episodes to time one at a time (0: skip)")
+    parser.add_argument("--single-max-steps", type=int, default=300, help="cap of each one-at-a-time episode")
+    parser.add_argument("--threads", type=int, default=0, help="TF intra-op threads (0: TF default)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    import numpy as np
+    import tensorflow as tf
+
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    from controller.dream import BatchedDream
+    from controller.model import ControllerShape, act
+    from envs.dream import DoomDreamEnv
+    from rnn.model import MDNRNN
+
+    rng = np.random.default_rng(args.seed)
+    rnn = MDNRNN(args.z_size, 1, args.hidden_size, 5, predict_death=True, seed=args.seed)
+    bias = rnn.output_b.numpy()
+    bias[0] = -1e9 if args.fixed_length else args.death_bias  # the death logit is output 0
+    rnn.output_b.assign(bias)
+    max_steps = args.fixed_length or args.max_steps
+    mu = rng.normal(0, 1, (1000, args.z_size)).astype(np.float32)
+    logvar = rng.normal(-3, 1, (1000, args.z_size)).astype(np.float32)
+    shape = ControllerShape("zch", args.z_size, args.hidden_size, 1, use_bias=False)
+    params = rng.normal(0, 0.1, (args.population, shape.num_params)).astype(np.float32)
+    batch = args.population * args.rollouts
+    print(f"M: Nz {args.z_size} Nh {args.hidden_size}; generation {args.population} x {args.rollouts} = {batch} "
+          f"rollouts; max_steps {max_steps}; tau {args.temperature}; compact {not args.no_compact}; "
+          f"xla {not args.no_jit}; segment_steps {args.segment_steps}; threads "
+          f"{tf.config.threading.get_intra_op_parallelism_threads() or 'default'}")
+
+    dream = BatchedDream(rnn, mu, logvar, shape, args.temperature, max_steps, segment_steps=args.segment_steps,
+                         compact=not args.no_compact, min_bucket=args.min_bucket, jit_compile=not args.no_jit)
+    start = time.perf_counter()
+    dream.rollout(params, args.rollouts, seed=args.seed)
+    print(f"warm-up (trace + compile + one generation): {time.perf_counter() - start:.1f} s")
+    for rep in range(args.repeats):
+        start = time.perf_counter()
+        result = dream.rollout(params, args.rollouts, seed=args.seed + 1 + rep)
+        seconds = time.perf_counter() - start
+        steps = int(result.lengths.sum())
+        print(f"batched: {seconds:.2f} s/generation, {steps / seconds:,.0f} rollout-steps/s "
+              f"(mean length {result.lengths.mean():.0f}, min {result.lengths.min()}, max {result.lengths.max()})")
+
+    if args.single:
+        env = DoomDreamEnv.from_models(rnn, mu, logvar, temperature=args.temperature)
+        policy = tf.function(lambda p, x: act(p, x, shape))
+        total_steps, start = 0, None
+        for episode in range(args.single + 1):  # episode 0 warms up (compiles the step)
+            if episode == 1:
+                total_steps, start = 0, time.perf_counter()
+            obs, _ = env.reset(seed=args.seed + episode)
+            for _ in range(min(max_steps, args.single_max_steps)):
+                action = policy(params[episode % args.population], obs[None]).numpy()[0]
+                obs, _, terminated, _, _ = env.step(action)
+                total_steps += 1
+                if terminated:
+                    break
+        seconds = time.perf_counter() - start
+        rate = total_steps / seconds
+        mean_length = float(result.lengths.mean())
+        print(f"one at a time (DoomDreamEnv, {args.single} episodes, {total_steps} steps timed): {rate:,.0f} "
+              f"rollout-steps/s; EXTRAPOLATED to this generation ({batch} rollouts x mean length "
+              f"{mean_length:.0f}): {batch * mean_length / rate:,.0f} s/generation")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""The World Models agent in the real environment: V encodes the frame, C acts on [z, h] / [z, c, h], M steps
+(authors' `carracing/model.py:87-116`, `doomrnn/doomreal.py:64-137`; ORIGINAL-SPEC-DETAILED sections 6-7).
+
+Per step, for both games:
+    z_t = sample from V's posterior of frame_t (std exp(logvar/2));  x_t = [z_t, h_t] or [z_t, c_t, h_t];
+    a_t = C(x_t);  M consumes (z_t, a_t[, restart_t]) -> (h_{t+1}, c_{t+1});  the env steps with a_t.
+CarRacing feeds M the action as sent to the game (gas/brake mapped); Doom feeds the raw tanh output (the env
+applies the thirds rule). V + C + M of one step run as one ``tf.function``. Randomness: z's noise is a stateless
+seed [episode seed, step], so an episode is a function of (params, seed).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from common.config import Config, ConfigError
+from controller.model import act, controller_shape, observation
+
+
+def make_env(cfg: Config, render_mode: str | None = None):
+    """The registered 64x64 env of the experiment, capped at cfg.env.max_steps."""
+    import gymnasium
+
+    try:
+        import envs  # noqa: F401 - registers worldmodels/* ids
+    except ImportError as err:
+        raise ConfigError(f"cannot import envs ({err})") from None
+    try:
+        return gymnasium.make(cfg.env.env_id, max_episode_steps=cfg.env.max_steps, render_mode=render_mode)
+    except gymnasium.error.Error as err:
+        raise ConfigError(f"cannot make {cfg.env.env_id!r}: {err}") from None
+
+
+class Agent:
+    """V + M + C in the real env. Built once per worker; ``episode(params, seed)`` plays one episode.
+
+    Args:
+        run_dir: the run folder holding vae/model.keras and rnn/model.keras.
+        cfg: the resolved config.
+        threads: TensorFlow threads (workers use 1 so N workers use N cores).
+    """
+
+    def __init__(self, run_dir: str | Path, cfg: Config, threads: int | None = 1):
+        import tensorflow as tf
+
+        if threads:
+            try:
+                tf.config.threading.set_intra_op_parallelism_threads(threads)
+                tf.config.threading.set_inter_op_parallelism_threads(threads)
+            except RuntimeError:  # already initialised in this process
+                pass
+        from rnn.model import load_rnn
+        from vae.model import load_vae, sample_z
+
+        self.cfg, self.shape = cfg, controller_shape(cfg)
+        self.vae, self.rnn = load_vae(run_dir), load_rnn(run_dir)
+        self.env = make_env(cfg)
+        car = cfg.experiment == "carracing"
+        shape, vae, rnn = self.shape, self.vae, self.rnn
+
+        def step(frame, h, c, restart, params, seed):
+            x = tf.cast(frame, tf.float32)[None] / 255.0
+            mu, logvar = vae.encode(x)
+            z = sample_z(mu, logvar, seed)
+            a = act(params, observation(z, c, h, shape), shape)
+            if car:  # gas (a1 + 1) / 2, brake clip(a2, 0, 1); M saw the action as sent to the game
+                a = tf.stack([a[:, 0], (a[:, 1] + 1.0) / 2.0, tf.clip_by_value(a[:, 2], 0.0, 1.0)], axis=-1)
+            _, h, c = rnn.step(z, a, None if car else restart, h, c)
+            return a[0], h, c, z[0]
+
+        self._step = tf.function(step, reduce_retracing=True)
+        self._tf = tf
+
+    def episode(self, params, seed: int, on_step=None) -> tuple[float, int]:
+        """Play one episode with ``reset(seed=seed)``; returns (return, length in steps).
+
+        ``on_step(frame uint8 [64,64,3], z [Nz])`` is called before each action (video).
+        """
+        tf = self._tf
+        params = tf.constant(np.asarray(params, np.float32))
+        frame, _ = self.env.reset(seed=int(seed))
+        h, c = self.rnn.initial_state(1)
+        restart = tf.ones([1], tf.float32)
+        total, steps = 0.0, 0
+        while True:
+            key = tf.constant([int(seed) % (2**31 - 1), steps], tf.int32)
+            action, h, c, z = self._step(tf.constant(frame), h, c, restart, params, key)
+            if on_step is not None:
+                on_step(frame, z.numpy())
+            restart = tf.zeros([1], tf.float32)
+            frame, reward, terminated, truncated, _ = self.env.step(action.numpy())
+            total += float(reward)
+            steps += 1
+            if terminated or truncated:
+                return total, steps
+
+    def rollouts(self, task) -> tuple[list[float], list[int]]:
+        """Worker entry: task = (params [N], seeds [R]) -> (returns [R], lengths [R])."""
+        params, seeds = task
+        results = [self.episode(params, s) for s in seeds]
+        return [r for r, _ in results], [n for _, n in results]
+
+
+def agent_factory(run_dir: str, cfg_dict: dict):
+    """Picklable factory for :class:`controller.workers.WorkerPool`: builds the Agent inside the worker."""
+    from common.config import config_from_dict
+
+    return Agent(run_dir, config_from_dict(cfg_dict)).rollouts

@@ -1,0 +1,111 @@
+"""Where fitness comes from: the batched dream, the real env in a process pool, Ray (controller.ray_backend),
+or a synthetic quadratic (tests, smoke runs). Every backend has
+
+    rollouts(params [P, N] float32 (rounded), seeds [P] int) -> (returns [P, R], lengths [P, R])
+    evaluate(params [N] float32, seeds list[int]) -> (returns [E], lengths [E])
+    close()
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+
+from common.config import Config, ConfigError
+from controller.es import episode_seeds
+from controller.model import controller_shape
+
+
+def load_initial_z(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    path = Path(run_dir) / "series" / "initial_z.npz"
+    if not path.exists():
+        raise ConfigError(f"{path} not found: encode the rollouts first (python -m vae encode --run-dir {run_dir})")
+    with np.load(path) as data:
+        return data["mu"], data["logvar"]
+
+
+class DreamBackend:
+    """Fitness in M's dream: one ``BatchedDream.rollout`` call per generation (helper DREAM's controller.dream).
+
+    The whole generation shares one seed (the first of the generation's seeds); the batched dream derives every
+    row's noise from it, so the authors' "candidates i and i+P/2 share a seed" pairing does not apply here.
+    """
+
+    def __init__(self, cfg: Config, run_dir: Path, temperature: float):
+        from controller.dream import BatchedDream
+        from rnn.model import load_rnn
+
+        if not cfg.rnn.predict_death:
+            raise ConfigError("the dream needs an M with a death head (Doom); CarRacing trains in the real env")
+        mu, logvar = load_initial_z(run_dir)
+        self.cfg = cfg
+        self.dream = BatchedDream(load_rnn(run_dir), mu, logvar, controller_shape(cfg), temperature,
+                                  cfg.env.max_steps)
+
+    def rollouts(self, params, seeds):
+        result = self.dream.rollout(np.asarray(params, np.float32), self.cfg.es.num_rollouts, int(seeds[0]))
+        return result.returns, result.lengths
+
+    def evaluate(self, params, seeds):
+        result = self.dream.rollout(np.asarray(params, np.float32)[None], len(seeds), int(seeds[0]))
+        return result.returns[0], result.lengths[0]
+
+    def close(self):
+        pass
+
+
+def chunk_tasks(params, seeds, chunk: int) -> list[tuple[np.ndarray, list[int]]]:
+    """Split one controller's episodes (seeds) into tasks of at most ``chunk`` episodes."""
+    seeds = [int(s) for s in seeds]
+    return [(params, seeds[i:i + chunk]) for i in range(0, len(seeds), chunk)]
+
+
+class PoolBackend:
+    """Fitness in the real env through :class:`controller.workers.WorkerPool` (one task = one candidate)."""
+
+    def __init__(self, cfg: Config, factory, workers: int | None = None):
+        from controller.workers import WorkerPool
+
+        self.cfg = cfg
+        self.pool = WorkerPool(factory, workers or cfg.es.workers, cfg.es.rollout_timeout, cfg.es.max_retries)
+
+    def rollouts(self, params, seeds):
+        tasks = [(p, episode_seeds(s, self.cfg.es.num_rollouts)) for p, s in zip(np.asarray(params), seeds)]
+        results = self.pool.map(tasks)
+        return np.array([r for r, _ in results], np.float64), np.array([n for _, n in results], np.float64)
+
+    def evaluate(self, params, seeds):
+        results = self.pool.map(chunk_tasks(np.asarray(params), seeds, self.cfg.es.num_rollouts))
+        return (np.concatenate([r for r, _ in results]).astype(np.float64),
+                np.concatenate([n for _, n in results]).astype(np.float64))
+
+    def close(self):
+        self.pool.close()
+
+
+def real_factory(cfg: Config, run_dir: Path):
+    from controller.agent import agent_factory
+
+    for name in ("vae/model.keras", "rnn/model.keras"):
+        if not (Path(run_dir) / name).exists():
+            raise ConfigError(f"{Path(run_dir) / name} not found: train V and M first")
+    return functools.partial(agent_factory, str(run_dir), cfg.to_dict())
+
+
+class SyntheticBackend:
+    """Test hook (env WORLDMODELS_TEST_FITNESS=quadratic): fitness -sum((θ - 0.5)²), in process, no V or M."""
+
+    def __init__(self, cfg: Config):
+        self.cfg = cfg
+
+    def rollouts(self, params, seeds):
+        f = -np.sum((np.asarray(params, np.float64) - 0.5) ** 2, axis=1)
+        return np.repeat(f[:, None], self.cfg.es.num_rollouts, 1), np.ones((len(f), self.cfg.es.num_rollouts))
+
+    def evaluate(self, params, seeds):
+        r, n = self.rollouts(np.asarray(params)[None], seeds)
+        return r[0], n[0]
+
+    def close(self):
+        pass

@@ -1,0 +1,211 @@
+"""C, the controller of World Models (paper section 2.3 and appendix A.3; authors' `carracing/model.py`,
+`doomrnn/model.py`; ORIGINAL-SPEC-DETAILED section 7).
+
+One flat parameter vector per controller, packed as the authors did, so their published
+``*.cma.16.64.best.json`` files load unchanged:
+
+    zh, z, zch (linear):  a = tanh(x . W + b)      params = [b (A), W (in x A) row-major]   W[i, j] = p[A + A*i + j]
+                          without bias (Doom):     params = [W (in x A) row-major]          W[i, j] = p[A*i + j]
+    z_hidden:             a = tanh(tanh(z . W1 + b1) . W2 + b2)
+                          params = [b1 (H), W1 (z x H) row-major, b2 (A), W2 (H x A) row-major]
+
+Inputs x: ``zh`` = [z, h] (CarRacing, 288 -> 867 params), ``zch`` = [z, c, h] in this order (Doom, 1088, no bias
+-> 1,088 params), ``z`` = [z] (99), ``z_hidden`` = z -> 40 tanh -> A (1,443).
+
+:func:`act` works on one parameter vector for a batch of observations, or on one vector per row (a whole CMA-ES
+population stepped as one batch, used by the batched dream). Pure keras.ops; no I/O.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import keras
+import numpy as np
+from keras import ops
+
+INPUTS = ("zh", "zch", "z", "z_hidden")
+
+
+@dataclass(frozen=True)
+class ControllerShape:
+    """Everything that fixes C's parameter count and packing.
+
+    Attributes:
+        inputs: what C sees: "zh" [z, h] (CarRacing), "zch" [z, c, h] (Doom), "z", or "z_hidden" (z, 1 hidden layer).
+        z_size: Nz, V's latent size.
+        hidden_size: Nh, M's LSTM units (h and c are each this wide).
+        action_size: A, width of C's output.
+        use_bias: output (and hidden) biases; CarRacing True, Doom False.
+        hidden_units: tanh units of the z_hidden variant (authors: 40).
+    """
+
+    inputs: str
+    z_size: int
+    hidden_size: int
+    action_size: int
+    use_bias: bool = True
+    hidden_units: int = 40
+
+    def __post_init__(self):
+        if self.inputs not in INPUTS:
+            raise ValueError(f"inputs must be one of {INPUTS}, got {self.inputs!r}")
+
+    @property
+    def input_size(self) -> int:
+        """Width of the observation x that C reads."""
+        return {"zh": self.z_size + self.hidden_size, "zch": self.z_size + 2 * self.hidden_size,
+                "z": self.z_size, "z_hidden": self.z_size}[self.inputs]
+
+    @property
+    def num_params(self) -> int:
+        """Length of the flat parameter vector (867 CarRacing, 1,088 Doom, 99 z, 1,443 z_hidden)."""
+        bias = int(self.use_bias)
+        if self.inputs == "z_hidden":
+            hu = self.hidden_units
+            return (self.input_size + bias) * hu + (hu + bias) * self.action_size
+        return (self.input_size + bias) * self.action_size
+
+    @property
+    def uses_rnn(self) -> bool:
+        """Whether C reads M's state (h, or c and h)."""
+        return self.inputs in ("zh", "zch")
+
+
+def controller_shape(cfg) -> ControllerShape:
+    """The :class:`ControllerShape` of a :class:`common.config.Config`."""
+    return ControllerShape(inputs=cfg.controller.inputs, z_size=cfg.vae.z_size, hidden_size=cfg.rnn.hidden_size,
+                           action_size=cfg.env.action_size, use_bias=cfg.controller.use_bias,
+                           hidden_units=cfg.controller.hidden_units)
+
+
+def observation(z, c, h, shape: ControllerShape):
+    """What C sees: [z, h] | [z, c, h] (this order, as `doomrnn.py:574-577`) | [z].
+
+    Args:
+        z: [B, Nz]; c, h: [B, Nh] (ignored for the z-only inputs; may be None there).
+        shape: the controller shape.
+    Returns:
+        x [B, input_size]; a numpy array when z is one, else a tensor.
+    """
+    parts = {"zh": (z, h), "zch": (z, c, h)}.get(shape.inputs, (z,))
+    if isinstance(z, np.ndarray):
+        return np.concatenate([np.asarray(p, dtype=z.dtype) for p in parts], axis=-1)
+    return ops.concatenate(list(parts), axis=-1)
+
+
+class Layer(NamedTuple):
+    """One dense layer's weights unpacked from the flat vector: w [..., in, out], b [..., out] or None."""
+
+    w: object
+    b: object
+
+
+def unpack(params, shape: ControllerShape) -> list[Layer]:
+    """Split a flat vector ([P]) or a batch of them ([B, P]) into layers, in the authors' packing (module doc).
+
+    Returns:
+        [Layer] (one for linear inputs, two for z_hidden); w [..., in, out], b [..., out] or None.
+    """
+    lead = tuple(ops.shape(params)[:-1])
+    sizes = [(shape.input_size, shape.hidden_units), (shape.hidden_units, shape.action_size)] \
+        if shape.inputs == "z_hidden" else [(shape.input_size, shape.action_size)]
+    layers, start = [], 0
+    for n_in, n_out in sizes:
+        b = None
+        if shape.use_bias:
+            b = params[..., start:start + n_out]
+            start += n_out
+        w = ops.reshape(params[..., start:start + n_in * n_out], lead + (n_in, n_out))
+        start += n_in * n_out
+        layers.append(Layer(w, b))
+    if start != ops.shape(params)[-1]:
+        raise ValueError(f"expected {shape.num_params} parameters for {shape}, got {ops.shape(params)[-1]}")
+    return layers
+
+
+def act(params, x, shape: ControllerShape):
+    """C's output a = tanh(x W + b) (z_hidden: two tanh layers), before the env's action mapping.
+
+    Args:
+        params: [P] one controller for every row of x, or [B, P] one controller per row of x.
+        x: [B, input_size] observations (see :func:`observation`).
+        shape: the controller shape.
+    Returns:
+        a [B, action_size] in (-1, 1).
+    """
+    params = ops.convert_to_tensor(params)
+    x = ops.convert_to_tensor(x)
+    params = ops.cast(params, x.dtype)
+    per_row = len(ops.shape(params)) == 2
+    for layer in unpack(params, shape):
+        if per_row:  # [B, 1, in] @ [B, in, out] -> [B, out]
+            y = ops.squeeze(ops.matmul(ops.expand_dims(x, 1), layer.w), 1)
+        else:
+            y = ops.matmul(x, layer.w)
+        if layer.b is not None:
+            y = y + layer.b
+        x = ops.tanh(y)
+    return x
+
+
+def to_env_action(a, experiment: str) -> np.ndarray:
+    """Map C's tanh output to the env's action (`carracing/model.py:113-114`).
+
+    CarRacing: steer = a0, gas = (a1 + 1) / 2, brake = clip(a2, 0, 1). Doom: unchanged (the thirds rule, left /
+    stay / right at +-0.3333, is applied inside the TakeCover env).
+
+    Args:
+        a: [..., A] controller output.
+        experiment: "carracing" or "doom".
+    Returns:
+        float32 numpy array of the same shape.
+    """
+    a = np.asarray(a, dtype=np.float32)
+    if experiment == "carracing":
+        out = a.copy()
+        out[..., 1] = (a[..., 1] + 1.0) / 2.0
+        out[..., 2] = np.clip(a[..., 2], 0.0, 1.0)
+        return out
+    if experiment == "doom":
+        return a.copy()
+    raise ValueError(f"unknown experiment {experiment!r}")
+
+
+@keras.saving.register_keras_serializable(package="worldmodels")
+class LinearController(keras.Model):
+    """C as a Keras model holding one flat, non-trainable parameter vector (ES sets it, nothing trains it).
+
+    ``model(x)`` returns :func:`act` of the stored parameters; ``get_flat()`` / ``set_flat(p)`` exchange the vector
+    with the ES. Also covers the z_hidden variant (two layers from the same flat vector).
+    """
+
+    def __init__(self, inputs: str, z_size: int, hidden_size: int, action_size: int, use_bias: bool = True,
+                 hidden_units: int = 40, **kwargs):
+        super().__init__(**kwargs)
+        self.shape_ = ControllerShape(inputs, z_size, hidden_size, action_size, use_bias, hidden_units)
+        self.params = self.add_weight(shape=(self.shape_.num_params,), initializer="zeros", trainable=False,
+                                      name="params")
+        self.built = True  # the only weight exists already; no input shape needed
+
+    @classmethod
+    def from_shape(cls, shape: ControllerShape, **kwargs) -> "LinearController":
+        return cls(shape.inputs, shape.z_size, shape.hidden_size, shape.action_size, shape.use_bias,
+                   shape.hidden_units, **kwargs)
+
+    def call(self, x):
+        return act(self.params, x, self.shape_)
+
+    def get_flat(self) -> np.ndarray:
+        return np.asarray(keras.ops.convert_to_numpy(self.params), dtype=np.float32)
+
+    def set_flat(self, params) -> None:
+        params = np.asarray(params, dtype=np.float32).reshape(-1)
+        if params.size != self.shape_.num_params:
+            raise ValueError(f"expected {self.shape_.num_params} parameters, got {params.size}")
+        self.params.assign(params)
+
+    def get_config(self):
+        s = self.shape_
+        return {**super().get_config(), "inputs": s.inputs, "z_size": s.z_size, "hidden_size": s.hidden_size,
+                "action_size": s.action_size, "use_bias": s.use_bias, "hidden_units": s.hidden_units}

@@ -1,0 +1,26 @@
+"""Gymnasium environments of the reproduction, registered here by string entry point.
+
+Importing ``envs`` is cheap: no TensorFlow, no Box2D, no vizdoom import happens until an id is made.
+
+| id | class | obs | action | cap |
+|---|---|---|---|---|
+| ``worldmodels/CarRacing64-v0`` | :class:`envs.carracing.CarRacing64Env` | uint8 [64,64,3] | Box([-1,0,0],[1,1,1]) | 1000 steps, threshold 900 |
+| ``worldmodels/TakeCover64-v0`` | :class:`envs.doom.TakeCover64Env` | uint8 [64,64,3] | Box(-1,1,(1,)) thirds rule | 2100 steps, threshold 750 |
+| ``worldmodels/DoomDream-v0`` | :class:`envs.dream.DoomDreamEnv` | float32 [z,c,h] | Box(-1,1,(1,)) | 2100 steps |
+"""
+from gymnasium.envs.registration import register, registry
+
+CARRACING_ID = "worldmodels/CarRacing64-v0"
+TAKECOVER_ID = "worldmodels/TakeCover64-v0"
+DOOMDREAM_ID = "worldmodels/DoomDream-v0"
+
+_ENVS = (
+    dict(id=CARRACING_ID, entry_point="envs.carracing:CarRacing64Env", max_episode_steps=1000,
+         reward_threshold=900.0),
+    dict(id=TAKECOVER_ID, entry_point="envs.doom:TakeCover64Env", max_episode_steps=2100, reward_threshold=750.0),
+    dict(id=DOOMDREAM_ID, entry_point="envs.dream:DoomDreamEnv", max_episode_steps=2100),
+)
+
+for _spec in _ENVS:
+    if _spec["id"] not in registry:
+        register(**_spec)

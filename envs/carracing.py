@@ -1,0 +1,81 @@
+"""CarRacing with the authors' observation pipeline: gymnasium CarRacing-v3 (continuous), frames 64x64x3 uint8.
+
+## Observation Space
+``Box(0, 255, (64, 64, 3), uint8)``: the 96x96 RGB state frame, rows 0..83 kept (rows 84..95 are the indicator
+bar in CarRacing-v3, checked on real frames: they are black with coloured gauges), all 96 columns, resized to
+64x64 with PIL bilinear (:func:`envs.frames.crop_resize`). No per-frame contrast stretch, no v-1 artefact.
+
+## Action Space
+``Box([-1, 0, 0], [1, 1, 1], (3,), float32)``: steer, gas, brake (CarRacing-v3's continuous space).
+
+## Rewards
+CarRacing-v3's: -0.1 per step, +1000/N per new track tile, -100 when leaving the playfield.
+
+## Episode Termination
+CarRacing-v3's (lap complete at 95% of tiles, or off the playfield); the 1000-step cap is the registration's
+``max_episode_steps``. ``full_episode=True`` (used for the random-rollout data, as the authors' extract step)
+reports ``terminated=False`` always, so an episode only ends at the step cap.
+
+## Render
+``render()`` returns the current 64x64x3 observation (what V sees), render_mode ``"rgb_array"`` only.
+
+## Seeding
+``reset(seed=s)`` seeds CarRacing-v3's ``np_random`` and so the track.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # headless: before pygame is imported
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from envs.frames import SIZE, crop_resize
+
+CROP_ROWS = 84  # rows 0..83 of 96; 84..95 hold the indicator bar
+
+
+class CarRacing64Env(gym.Env):
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
+
+    def __init__(self, render_mode: str | None = None, full_episode: bool = False, domain_randomize: bool = False,
+                 lap_complete_percent: float = 0.95):
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        try:
+            from gymnasium.envs.box2d.car_racing import CarRacing
+        except (ImportError, gym.error.DependencyNotInstalled) as err:
+            raise gym.error.DependencyNotInstalled(
+                f'CarRacing needs box2d: pip install "gymnasium[box2d]" ({err})') from err
+        self.render_mode = render_mode
+        self.full_episode = full_episode
+        self._env = CarRacing(render_mode="rgb_array", continuous=True, domain_randomize=domain_randomize,
+                              lap_complete_percent=lap_complete_percent)
+        self.observation_space = spaces.Box(0, 255, (SIZE, SIZE, 3), np.uint8)
+        self.action_space = spaces.Box(np.array([-1, 0, 0], np.float32), np.array([1, 1, 1], np.float32),
+                                       dtype=np.float32)
+        self._obs = np.zeros((SIZE, SIZE, 3), np.uint8)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        frame, info = self._env.reset(seed=seed, options=options)
+        self._obs = crop_resize(frame, CROP_ROWS)
+        return self._obs, info
+
+    def step(self, action):
+        action = np.asarray(action, np.float32).reshape(3)
+        frame, reward, terminated, truncated, info = self._env.step(action)
+        self._obs = crop_resize(frame, CROP_ROWS)
+        if self.full_episode:
+            terminated = False
+        return self._obs, float(reward), bool(terminated), bool(truncated), info
+
+    def render(self):
+        return self._obs.copy() if self.render_mode == "rgb_array" else None
+
+    def close(self):
+        if getattr(self, "_env", None) is not None:
+            self._env.close()
+            self._env = None

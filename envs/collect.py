@@ -1,0 +1,290 @@
+"""``python -m envs collect``: the authors' random-policy rollouts, one compressed ``.npz`` per episode.
+
+- Episode ``i`` (0 <= i < collect.episodes) goes to ``envs.episodes.episode_path(<run>/rollouts, i)`` and is
+  collected with seed ``collect.seed + i`` (the env's ``reset(seed=...)`` and the policy's RNG both get it).
+  A Doom episode of ``collect.min_frames`` frames or fewer is discarded, as the authors did, and the same
+  index is retried with seed ``collect.seed + i + k * 1_000_003`` (k = 1, 2, ...), so the count is exactly
+  ``collect.episodes`` and every file is reproducible from its index alone. The seed used is stored in the file.
+- Per step the frame seen *before* the action is stored with the action (the frame after the last action is
+  not); ``done[t]`` is True only when step t terminated the episode (death / off-track; never for the cap).
+  CarRacing runs with ``full_episode=True`` as the authors' extract step: the env's own termination is ignored,
+  so every CarRacing episode is ``collect.max_frames`` frames.
+- Work is spread over ``collect.workers`` spawned processes (one env each, reused across episodes). Files are
+  written atomically (temp file + rename), so a killed run leaves finished files and temp leftovers only; a
+  re-run deletes the leftovers, checks the existing files, reports each corrupt one (one line) and collects it
+  again, and only runs the missing indices.
+- The check of existing files reads each file's zip directory and array headers (keys, dtypes, shapes, equal
+  lengths): this catches truncated and garbled files without decompressing every frame. ``--full-check``
+  loads every array instead (CRC and NaN checks too); ``envs/data.py`` validates fully when it reads.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from common import atomic
+from common.config import Config
+from common.timing import stage_timer
+from envs import episodes
+
+SEED_STRIDE = 1_000_003  # retry k of episode i uses seed + i + k * SEED_STRIDE
+MAX_ATTEMPTS = 1000
+ROLLOUT_DIR = "rollouts"
+
+
+def episode_seed(base_seed: int, index: int, attempt: int = 0) -> int:
+    return base_seed + index + attempt * SEED_STRIDE
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a worker needs to collect episodes (picklable, built from the config)."""
+
+    experiment: str
+    env_id: str
+    max_steps: int
+    max_frames: int
+    min_frames: int
+    base_seed: int
+    action_size: int
+    folder: str
+
+
+@dataclass(frozen=True)
+class EpisodeResult:
+    index: int
+    seed: int
+    attempts: int
+    frames: int
+    discarded_frames: int
+    bytes: int
+
+
+def make_env(job: Job):
+    import gymnasium as gym
+
+    import envs  # noqa: F401 - registers the ids
+
+    kwargs = {"full_episode": True} if job.experiment == "carracing" else {}
+    return gym.make(job.env_id, max_episode_steps=job.max_steps, disable_env_checker=True, **kwargs)
+
+
+def run_episode(env, policy, seed: int, max_frames: int) -> dict[str, np.ndarray]:
+    """One episode: obs[t] is the frame seen before action[t]; the frame after the last action is dropped."""
+    obs, _ = env.reset(seed=seed)
+    frames, actions, rewards, dones = [], [], [], []
+    for _ in range(max_frames):
+        action = policy(obs)
+        frames.append(obs)
+        actions.append(action)
+        obs, reward, terminated, truncated, _ = env.step(action)
+        rewards.append(reward)
+        dones.append(terminated)
+        if terminated or truncated:
+            break
+    return dict(obs=np.stack(frames).astype(np.uint8), action=np.stack(actions).astype(np.float32),
+                reward=np.asarray(rewards, np.float32), done=np.asarray(dones, np.bool_))
+
+
+def collect_one(env, job: Job, index: int, alive=lambda: True) -> EpisodeResult | None:
+    """Collect episode ``index`` (retrying short Doom episodes with derived seeds) and save it atomically."""
+    from envs.random_policies import make_random_policy
+
+    discarded = 0
+    for attempt in range(MAX_ATTEMPTS):
+        seed = episode_seed(job.base_seed, index, attempt)
+        ep = run_episode(env, make_random_policy(job.experiment, seed), seed, job.max_frames)
+        length = len(ep["obs"])
+        if length > job.min_frames:
+            if not alive():
+                return None
+            path = episodes.episode_path(job.folder, index)
+            episodes.save_rollout(path, seed=seed, **ep)
+            return EpisodeResult(index, seed, attempt + 1, length, discarded, path.stat().st_size)
+        discarded += length
+    raise RuntimeError(f"episode {index}: {MAX_ATTEMPTS} attempts all had <= {job.min_frames} frames")
+
+
+# ---- worker processes ----------------------------------------------------------------------------------------
+_WORKER: dict = {}
+
+
+def _close_worker_env() -> None:
+    env = _WORKER.pop("env", None)
+    if env is not None:
+        env.close()
+
+
+def _on_sigterm(signum, frame) -> None:  # Pool.terminate(): close vizdoom (it ignores SIGTERM), then exit
+    _close_worker_env()
+    os._exit(128 + signum)
+
+
+def _init_worker(job: Job, parent_pid: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the parent
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    _WORKER.update(job=job, parent_pid=parent_pid, env=make_env(job))
+    mp.util.Finalize(None, _close_worker_env, exitpriority=10)
+
+
+def _worker_collect(index: int) -> EpisodeResult | None:
+    alive = lambda: os.getppid() == _WORKER["parent_pid"]  # noqa: E731 - the collecting process still runs
+    if not alive():
+        return None
+    return collect_one(_WORKER["env"], _WORKER["job"], index, alive)
+
+
+# ---- checking what is there ------------------------------------------------------------------------------------
+def quick_check(path: Path, action_size: int) -> int:
+    """Validate an episode file from its zip directory and .npy headers; return its length T.
+
+    Raises :class:`envs.episodes.CorruptEpisode`.
+    """
+    spec = episodes.rollout_spec(action_size)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = {info.filename: info for info in zf.infolist()}
+            length = None
+            for key, (dtype, shape) in spec.items():
+                info = infos.get(f"{key}.npy")
+                if info is None:
+                    raise episodes.CorruptEpisode(f"{path.name}: missing {key}")
+                with zf.open(info) as fh:
+                    version = np.lib.format.read_magic(fh)
+                    read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                            else np.lib.format.read_array_header_2_0)
+                    arr_shape, _, arr_dtype = read(fh)
+                    header = fh.tell()
+                if arr_dtype != np.dtype(dtype) or len(arr_shape) != len(shape) or any(
+                        s is not None and s != a for s, a in zip(shape, arr_shape)):
+                    raise episodes.CorruptEpisode(f"{path.name}: {key} is {arr_dtype}{arr_shape}, expected "
+                                                  f"{np.dtype(dtype)}{shape}")
+                if info.file_size != header + int(np.prod(arr_shape)) * arr_dtype.itemsize:
+                    raise episodes.CorruptEpisode(f"{path.name}: {key} has the wrong data size")
+                if shape and shape[0] is None:
+                    if length is None:
+                        length = arr_shape[0]
+                    elif arr_shape[0] != length:
+                        raise episodes.CorruptEpisode(f"{path.name}: {key} has {arr_shape[0]} steps, others {length}")
+    except episodes.CorruptEpisode:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
+        raise episodes.CorruptEpisode(f"{path.name}: unreadable ({type(err).__name__}: {err})") from None
+    if not length:
+        raise episodes.CorruptEpisode(f"{path.name}: empty episode")
+    return int(length)
+
+
+def full_check(path: Path, action_size: int) -> int:
+    return len(episodes.load_rollout(path, action_size)["obs"])
+
+
+def check_existing(folder: Path, count: int, action_size: int, full: bool = False) -> dict[int, int]:
+    """{index: length} of the valid files among indices 0..count-1; corrupt ones are reported and deleted."""
+    check = full_check if full else quick_check
+    good = {}
+    for path in episodes.list_episode_files(folder):
+        index = episodes.episode_index(path)
+        if index >= count:
+            continue
+        try:
+            good[index] = check(path, action_size)
+        except episodes.CorruptEpisode as err:
+            print(f"collect: corrupt {err}; collecting it again", flush=True)
+            path.unlink(missing_ok=True)
+    return good
+
+
+# ---- the command ------------------------------------------------------------------------------------------------
+def make_job(cfg: Config, run_dir: Path) -> Job:
+    c = cfg.collect
+    return Job(experiment=cfg.experiment, env_id=cfg.env.env_id, max_steps=cfg.env.max_steps,
+               max_frames=min(c.max_frames, cfg.env.max_steps), min_frames=c.min_frames, base_seed=c.seed,
+               action_size=cfg.env.action_size, folder=str(run_dir / ROLLOUT_DIR))
+
+
+def _results(job: Job, todo: list[int], workers: int):
+    """Yield EpisodeResults for ``todo``: in this process when one worker suffices, else in a spawned pool."""
+    if workers <= 1:
+        env = make_env(job)
+        try:
+            for index in todo:
+                yield collect_one(env, job, index)
+        finally:
+            env.close()
+        return
+    # Single-threaded BLAS per worker: the workers already fill the cores.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    ctx = mp.get_context("spawn")
+    pool = ctx.Pool(workers, initializer=_init_worker, initargs=(job, os.getpid()))
+    try:
+        yield from pool.imap_unordered(_worker_collect, todo)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def collect(cfg: Config, run_dir: Path, full: bool = False) -> int:
+    """Collect the missing episodes of ``cfg.collect`` into ``<run_dir>/rollouts``; return an exit code."""
+    from tqdm import tqdm
+
+    job = make_job(cfg, run_dir)
+    folder = Path(job.folder)
+    total = cfg.collect.episodes
+    folder.mkdir(parents=True, exist_ok=True)
+    removed = atomic.remove_temp_files(folder)
+    if removed:
+        print(f"collect: removed {len(removed)} temp file(s) left by an interrupted run", flush=True)
+    lengths = check_existing(folder, total, job.action_size, full)
+    todo = [i for i in range(total) if i not in lengths]
+    if not todo:
+        print(f"collect: complete ({total} episodes)", flush=True)
+        return 0
+    workers = max(1, min(cfg.collect.workers, len(todo)))
+    print(f"collect: {cfg.experiment}, {len(todo)} of {total} episodes to collect "
+          f"({len(lengths)} present), {workers} worker(s), up to {job.max_frames} frames each", flush=True)
+    new_frames = discarded_frames = retries = 0
+    start = time.monotonic()
+    with stage_timer(run_dir, "collect"):
+        bar = tqdm(total=total, initial=len(lengths), unit="ep", desc="collect", dynamic_ncols=True)
+        try:
+            for result in _results(job, todo, workers):
+                if result is None:
+                    continue
+                lengths[result.index] = result.frames
+                new_frames += result.frames
+                discarded_frames += result.discarded_frames
+                retries += result.attempts - 1
+                bar.update(1)
+                bar.set_postfix(fps=f"{(new_frames + discarded_frames) / (time.monotonic() - start):.0f}")
+        finally:
+            bar.close()
+    wall = time.monotonic() - start
+    missing = [i for i in range(total) if i not in lengths]
+    if missing:
+        print(f"collect: {len(missing)} episodes missing (first {missing[0]}); re-run to finish", flush=True)
+        return 1
+    summarize(folder, lengths, total)
+    stepped = new_frames + discarded_frames
+    print(f"collect: this run {len(todo)} episodes, {new_frames} frames kept, {discarded_frames} frames in "
+          f"{retries} discarded short episodes, {wall:.1f} s wall, {stepped / max(wall, 1e-9):.1f} env frames/s "
+          f"with {workers} worker(s)", flush=True)
+    return 0
+
+
+def summarize(folder: Path, lengths: dict[int, int], total: int) -> None:
+    values = np.array([lengths[i] for i in range(total)])
+    size = sum(episodes.episode_path(folder, i).stat().st_size for i in range(total))
+    print(f"collect: {total} episodes, {int(values.sum())} frames, length mean {values.mean():.1f} "
+          f"max {int(values.max())} min {int(values.min())}, {size / 1e6:.1f} MB on disk in {folder}", flush=True)

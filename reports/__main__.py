@@ -1,0 +1,55 @@
+"""``python -m reports make|reproduce``: a run's report, or the whole pipeline then the report.
+
+    python -m reports reproduce --experiment doom --preset tiny      # collect ... evaluate, then the report
+    python -m reports make --experiment doom --run-dir runs/doom-tiny # the report of what the run holds now
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from common import cli
+from common.config import ConfigError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    make = commands.add_parser("make", help="write <run>/report/: REPORT.md, figures, results.json")
+    cli.add_config_args(make)
+    reproduce = commands.add_parser(
+        "reproduce", help="run every stage (skipping complete ones, resuming an interrupted one), then the report")
+    cli.add_config_args(reproduce)
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    """The ``--section.field VALUE`` flags given, to pass on to every stage."""
+    out: list[str] = []
+    for key, value in vars(args).items():
+        if "." in key and value is not None:
+            out += [f"--{key}", str(value)]
+    return out
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    cfg, run_dir = cli.resolve(args)
+    cli.print_config(cfg, run_dir)
+    if args.command == "make":
+        if not run_dir.is_dir():
+            raise ConfigError(f"no run at {run_dir}; run the pipeline first "
+                              f"(python -m reports reproduce --experiment {cfg.experiment} --preset {cfg.preset})")
+        from reports.make import make_report
+
+        out_dir = make_report(cfg, run_dir)
+        print(f"[reports] wrote {out_dir / 'REPORT.md'} and {out_dir / 'results.json'}", flush=True)
+        return 0
+    from reports.reproduce import reproduce
+
+    return reproduce(cfg, run_dir, _overrides(args))
+
+
+if __name__ == "__main__":
+    cli.main(lambda: run(sys.argv[1:]))

@@ -1,0 +1,144 @@
+"""``python -m reports reproduce``: the whole pipeline, one stage command after another, with one progress view.
+
+Each stage is its own subprocess, ``python -m <package> <command> --experiment E --preset P --run-dir D`` (plus
+any ``--section.field`` overrides given to reproduce). Every stage command exits 0 at once when its work is
+complete and resumes where it stopped when it is not, so reproduce itself keeps no state: running it again after
+a kill or a failure resumes the pipeline. The stage's own output passes through line by line above one tqdm bar
+over the stages; progress-bar updates of the stage (carriage returns) show in the bar's postfix. The output of
+every stage is also appended to ``<run>/reproduce.log``. A failing stage stops the pipeline with its name and
+exit code.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from common.config import Config
+
+LOG_FILE = "reproduce.log"
+_ROOT = Path(__file__).resolve().parents[1]
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str  # as in timings.json
+    package: str
+    command: str
+    extra: tuple[str, ...] = ()
+
+    def argv(self, cfg: Config, run_dir: Path, overrides: list[str]) -> list[str]:
+        return [sys.executable, "-m", self.package, self.command, *self.extra, "--experiment", cfg.experiment,
+                "--preset", cfg.preset, "--run-dir", str(run_dir), *overrides]
+
+    @property
+    def label(self) -> str:
+        return " ".join([self.package, self.command, *self.extra])
+
+
+def stages(cfg: Config) -> list[Stage]:
+    """collect -> V train -> encode -> M train -> C train -> evaluate (real; Doom also dream) -> report."""
+    out = [Stage("collect", "envs", "collect"), Stage("vae_train", "vae", "train"),
+           Stage("vae_encode", "vae", "encode"), Stage("rnn_train", "rnn", "train"),
+           Stage("controller_train", "controller", "train"), Stage("evaluate", "controller", "evaluate")]
+    if cfg.experiment == "doom":
+        # The dream score at the run's τ (es.temperature, which the evaluate command reads from the config).
+        out.append(Stage("evaluate_dream", "controller", "evaluate", ("--dream",)))
+    out.append(Stage("report", "reports", "make"))
+    return out
+
+
+class StageFailed(RuntimeError):
+    def __init__(self, stage: Stage, code: int, tail: list[str]):
+        self.stage, self.code, self.tail = stage, code, tail
+        super().__init__(f"stage {stage.name} (`python -m {stage.label}`) failed with exit code {code}")
+
+
+def _run_stage(stage: Stage, argv: list[str], bar: tqdm, log) -> None:
+    """Run one stage, passing its lines through ``tqdm.write`` and its \\r-updates into the bar's postfix."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    tail: list[str] = []
+    proc = subprocess.Popen(argv, cwd=_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    assert proc.stdout is not None
+    buffer = b""
+    try:
+        while True:
+            chunk = proc.stdout.read1(65536)
+            if not chunk:
+                break
+            log.write(chunk.decode("utf-8", "replace"))
+            log.flush()
+            buffer += chunk
+            while True:
+                match = re.search(rb"[\r\n]", buffer)
+                if match is None:
+                    break
+                piece, sep, buffer = buffer[:match.start()], buffer[match.start():match.end()], buffer[match.end():]
+                text = _ANSI.sub("", piece.decode("utf-8", "replace")).rstrip()
+                if not text:
+                    continue
+                if sep == b"\n":
+                    tqdm.write(f"  {text}", file=sys.stdout)
+                    tail = (tail + [text])[-20:]
+                else:  # a progress-bar redraw of the stage: show it in our bar instead of a new line
+                    bar.set_postfix_str(text[-70:], refresh=True)
+        code = proc.wait()
+    except BaseException:
+        proc.kill()  # our own child, by its handle
+        proc.wait()
+        raise
+    if buffer.strip():
+        text = buffer.decode("utf-8", "replace").rstrip()
+        tqdm.write(f"  {text}", file=sys.stdout)
+        tail = (tail + [text])[-20:]
+    if code != 0:
+        raise StageFailed(stage, code, tail)
+
+
+def reproduce(cfg: Config, run_dir: Path, overrides: list[str]) -> int:
+    """Run every stage in order; return 0, or the failing stage's exit code after naming it."""
+    plan = stages(cfg)
+    if Path.cwd().resolve() != _ROOT:  # the stages run in the repository root: keep the user's path meaning
+        run_dir = run_dir.resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    done: list[tuple[str, float]] = []
+    print(f"[reproduce] {cfg.experiment}, preset {cfg.preset}, run dir {run_dir}: "
+          f"{' -> '.join(s.name for s in plan)}", flush=True)
+    with open(run_dir / LOG_FILE, "a", encoding="utf-8") as log, \
+            tqdm(total=len(plan), unit="stage", dynamic_ncols=True, file=sys.stderr, disable=None,
+                 bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} stages [{elapsed}]{postfix}") as bar:
+        for i, stage in enumerate(plan, 1):
+            bar.set_description_str(f"[{i}/{len(plan)}] {stage.name}")
+            bar.set_postfix_str("")
+            argv = stage.argv(cfg, run_dir, overrides)
+            command = " ".join(["python", *argv[1:]])
+            tqdm.write(f"[reproduce] stage {i}/{len(plan)} {stage.name}: {command}", file=sys.stdout)
+            log.write(f"\n===== {time.strftime('%Y-%m-%d %H:%M:%S')} {command}\n")
+            t0 = time.monotonic()
+            try:
+                _run_stage(stage, argv, bar, log)
+            except StageFailed as err:
+                bar.close()
+                print(f"\n[reproduce] FAILED at stage {i}/{len(plan)} {stage.name}: `{command}` exited with "
+                      f"code {err.code}. Its last lines:", file=sys.stderr)
+                for line in err.tail:
+                    print(f"    {line}", file=sys.stderr)
+                print(f"[reproduce] full output in {run_dir / LOG_FILE}; fix the cause and run the same "
+                      f"reproduce command again to resume from this stage.", file=sys.stderr)
+                return err.code if 0 < err.code < 128 else 1
+            done.append((stage.name, time.monotonic() - t0))
+            tqdm.write(f"[reproduce] stage {stage.name} done in {done[-1][1]:.1f} s", file=sys.stdout)
+            bar.update(1)
+    total = time.monotonic() - started
+    print(f"[reproduce] all {len(plan)} stages done in {total:.1f} s: "
+          + ", ".join(f"{n} {s:.1f} s" for n, s in done), flush=True)
+    print(f"[reproduce] report: {run_dir / 'report' / 'REPORT.md'}", flush=True)
+    return 0

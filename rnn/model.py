@@ -1,0 +1,259 @@
+"""M: the MDN-RNN, as the authors' code (../shared/reference/ORIGINAL-SPEC-DETAILED.md §4-5).
+
+Cell: the TF1 ``LayerNormBasicLSTMCell(layer_norm=False)`` the authors used, written out: one kernel
+[in + Nh, 4 Nh] applied to concat(input, h_prev), a bias [4 Nh], gate blocks in the order i, j, f, o
+(j = candidate), the forget bias +1.0 added at run time (not stored):
+
+    c' = c * sigmoid(f + 1) + sigmoid(i) * tanh(j),   h' = tanh(c') * sigmoid(o)
+
+Kernel and bias are both glorot-uniform initialised, as ``tf.get_variable``'s default (a 1-D bias of length n
+gets U(+-sqrt(3/n))); so are the MDN head's ``output_w`` / ``output_b``.
+
+Inputs: CarRacing [z, a] (35 wide); Doom [z, a, restart] (66 wide). ``restart = 1`` zeroes c and h *before*
+the step consumes the input (authors' manual unroll, doomrnn.py:327-351). CarRacing has no restart input; a
+restart flag passed to a CarRacing model still zeroes the state (a new episode starts from the zero state, as
+in the authors' training), it is just not fed to the cell.
+
+Head: Dense on h' to Nz*3K (+1 for Doom, the death logit first). For latent dim d and component k:
+logit at 15d + k, mean at 15d + 5 + k, log-std at 15d + 10 + k (Doom: all shifted by 1). Mixture weights are
+per dimension: log-softmax over the K logits of each dim.
+
+Parameter counts: CarRacing (Nz 32, A 3, Nh 256) 422,368; Doom (Nz 64, A 1, Nh 512) 1,678,785.
+
+Numerical guard (deviation, values only): log-std is clamped to [-LOGSTD_LIMIT, LOGSTD_LIMIT] = [-20, 20] in
+:func:`mdn_nll` and :func:`sample_mdn` so that the loss and samples stay finite at extreme outputs; std = e^20
+or e^-20 is far outside anything a trained or freshly initialised M produces, where the authors' formula
+would give inf or NaN instead.
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+FORGET_BIAS = 1.0
+LOGSTD_LIMIT = 20.0
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+class MDNOutput(NamedTuple):
+    """M's prediction of the next z. ``logmix`` is log-softmax normalised per dimension and untempered."""
+
+    logmix: tf.Tensor          # [..., Nz, K]
+    mean: tf.Tensor            # [..., Nz, K]
+    logstd: tf.Tensor          # [..., Nz, K]
+    death_logit: tf.Tensor | None  # [...] (None when predict_death is False)
+
+
+def mdn_nll(logmix, mean, logstd, target) -> tf.Tensor:
+    """Per-dimension negative log-likelihood [..., Nz] of ``target`` [..., Nz] under the per-dim mixtures.
+
+    -log sum_k exp(logmix_k + log N(y; mean_k, exp(logstd_k))), computed with logsumexp.
+    """
+    logstd = tf.clip_by_value(logstd, -LOGSTD_LIMIT, LOGSTD_LIMIT)
+    y = tf.expand_dims(tf.convert_to_tensor(target, dtype=mean.dtype), -1)
+    scaled = (y - mean) * tf.exp(-logstd)
+    log_normal = -0.5 * tf.square(scaled) - logstd - _LOG_SQRT_2PI
+    return -tf.reduce_logsumexp(logmix + log_normal, axis=-1)
+
+
+def _broadcast_temperature(temperature, logmix) -> tf.Tensor:
+    """A scalar τ, or one τ per leading row: shape logmix.shape[:-2] (or a prefix of it) -> [..., 1, 1]."""
+    tau = tf.cast(tf.convert_to_tensor(temperature), logmix.dtype)
+    if tau.shape.rank == 0:
+        return tau
+    extra = logmix.shape.rank - tau.shape.rank
+    return tf.reshape(tau, tf.concat([tf.shape(tau), tf.ones([extra], tf.int32)], 0))
+
+
+def sample_mdn(out: MDNOutput, temperature, seed) -> tf.Tensor:
+    """Sample z [..., Nz] as the authors (§5): per dimension, softmax(logmix / τ) picks one component by
+    inverse CDF with one uniform number, then z = mean + exp(logstd) * sqrt(τ) * eps.
+
+    ``temperature``: scalar, or one value per leading row (shape out.mean.shape[:-2] or a prefix of it).
+    ``seed``: stateless seed, int32 tensor [2]; the same seed gives the same sample.
+    """
+    logmix, mean, logstd = out.logmix, out.mean, out.logstd
+    tau = _broadcast_temperature(temperature, logmix)
+    seed = tf.cast(tf.convert_to_tensor(seed), tf.int32)
+    seeds = tf.random.experimental.stateless_split(seed, num=2)
+    probs = tf.nn.softmax(logmix / tau, axis=-1)
+    cdf = tf.cumsum(probs, axis=-1)
+    shape = tf.shape(mean)[:-1]
+    u = tf.random.stateless_uniform(shape, seed=seeds[0], dtype=mean.dtype)
+    k = tf.shape(mean)[-1]
+    # Index of the first component whose CDF reaches u; rounding past the end -> last component (car code).
+    idx = tf.minimum(tf.reduce_sum(tf.cast(cdf < u[..., None], tf.int32), axis=-1), k - 1)
+    onehot = tf.one_hot(idx, k, dtype=mean.dtype)
+    chosen_mean = tf.reduce_sum(mean * onehot, axis=-1)
+    chosen_logstd = tf.reduce_sum(tf.clip_by_value(logstd, -LOGSTD_LIMIT, LOGSTD_LIMIT) * onehot, axis=-1)
+    eps = tf.random.stateless_normal(shape, seed=seeds[1], dtype=mean.dtype)
+    return chosen_mean + tf.exp(chosen_logstd) * tf.sqrt(tau[..., 0] if tau.shape.rank else tau) * eps
+
+
+def death_from_logit(death_logit) -> tf.Tensor:
+    """done = predicted probability > 0.5, i.e. logit > 0 (thresholded, never sampled; τ not applied)."""
+    return tf.convert_to_tensor(death_logit) > 0.0
+
+
+@keras.saving.register_keras_serializable(package="worldmodels")
+class MDNRNN(keras.Model):
+    """The authors' MDN-RNN. Weights: ``lstm_kernel`` [in+Nh, 4Nh] (rows: z, a, [restart], then h; column
+    blocks i, j, f, o), ``lstm_bias`` [4Nh], ``output_w`` [Nh, out], ``output_b`` [out]."""
+
+    def __init__(self, z_size: int, action_size: int, hidden_size: int, num_mixtures: int = 5,
+                 predict_death: bool = False, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.z_size, self.action_size = int(z_size), int(action_size)
+        self.hidden_size, self.num_mixtures = int(hidden_size), int(num_mixtures)
+        self.predict_death = bool(predict_death)
+        self.seed = seed
+        self.input_size = self.z_size + self.action_size + (1 if self.predict_death else 0)
+        self.output_size = self.z_size * 3 * self.num_mixtures + (1 if self.predict_death else 0)
+        s = [None] * 4 if seed is None else [int(seed) + i for i in range(4)]
+        glorot = keras.initializers.GlorotUniform
+        nh = self.hidden_size
+        self.lstm_kernel = self.add_weight(name="lstm_kernel", shape=(self.input_size + nh, 4 * nh),
+                                           initializer=glorot(seed=s[0]))
+        self.lstm_bias = self.add_weight(name="lstm_bias", shape=(4 * nh,), initializer=glorot(seed=s[1]))
+        self.output_w = self.add_weight(name="output_w", shape=(nh, self.output_size),
+                                        initializer=glorot(seed=s[2]))
+        self.output_b = self.add_weight(name="output_b", shape=(self.output_size,), initializer=glorot(seed=s[3]))
+        self.built = True
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(z_size=self.z_size, action_size=self.action_size, hidden_size=self.hidden_size,
+                      num_mixtures=self.num_mixtures, predict_death=self.predict_death, seed=self.seed)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    # ------------------------------------------------------------------ pieces
+    def initial_state(self, batch_size) -> tuple[tf.Tensor, tf.Tensor]:
+        """Zero (h, c), each [B, Nh]."""
+        zeros = tf.zeros([batch_size, self.hidden_size], tf.float32)
+        return zeros, zeros
+
+    def _inputs(self, z, action, restart):
+        parts = [tf.cast(z, tf.float32), tf.cast(action, tf.float32)]
+        if self.predict_death:
+            if restart is None:
+                restart = tf.zeros(tf.shape(z)[:-1], tf.float32)
+            parts.append(tf.cast(restart, tf.float32)[..., None])
+        return tf.concat(parts, axis=-1)
+
+    def _cell(self, x_proj, h, c, recurrent_kernel):
+        """One TF1 LSTM step given x_proj = x @ kernel[:in] + bias and kernel[in:] (gates i, j, f, o)."""
+        gates = x_proj + tf.matmul(h, recurrent_kernel)
+        i, j, f, o = tf.split(gates, 4, axis=-1)
+        c = c * tf.sigmoid(f + FORGET_BIAS) + tf.sigmoid(i) * tf.tanh(j)
+        h = tf.tanh(c) * tf.sigmoid(o)
+        return h, c
+
+    def head(self, h) -> MDNOutput:
+        """MDN head on h [..., Nh] -> MDNOutput over [..., Nz, K]."""
+        out = tf.tensordot(h, self.output_w, axes=1) if h.shape.rank > 2 else tf.matmul(h, self.output_w)
+        out = out + self.output_b
+        death = None
+        if self.predict_death:
+            death, out = out[..., 0], out[..., 1:]
+        k = self.num_mixtures
+        out = tf.reshape(out, tf.concat([tf.shape(out)[:-1], [self.z_size, 3 * k]], 0))
+        logits, mean, logstd = out[..., :k], out[..., k:2 * k], out[..., 2 * k:]
+        logmix = logits - tf.reduce_logsumexp(logits, axis=-1, keepdims=True)
+        return MDNOutput(logmix, mean, logstd, death)
+
+    # ------------------------------------------------------------------ public API
+    def step(self, z, action, restart, h, c):
+        """One step: (z [B,Nz], action [B,A], restart [B] float or None, h, c [B,Nh]) -> (MDNOutput, h, c).
+
+        restart = 1 zeroes h and c before the input is consumed (and, Doom, is fed as the restart input).
+        """
+        h, c = tf.convert_to_tensor(h, tf.float32), tf.convert_to_tensor(c, tf.float32)
+        if restart is not None:
+            keep = 1.0 - tf.cast(restart, tf.float32)[:, None]
+            h, c = h * keep, c * keep
+        x = self._inputs(z, action, restart)
+        x_proj = tf.matmul(x, self.lstm_kernel[:self.input_size]) + self.lstm_bias
+        h, c = self._cell(x_proj, h, c, self.lstm_kernel[self.input_size:])
+        return self.head(h), h, c
+
+    def unroll(self, z_seq, action_seq, restart_seq=None, h0=None, c0=None, return_hidden=False):
+        """Run over a sequence: z_seq [B,T,Nz], action_seq [B,T,A], restart_seq [B,T] or None, h0, c0 [B,Nh]
+        (None: zeros) -> (MDNOutput over [B,T,...], h_T, c_T) (+ all h [B,T,Nh] when return_hidden).
+
+        The input projection of all steps is one matmul; the recurrence is a tf.while_loop.
+        """
+        z_seq = tf.convert_to_tensor(z_seq, tf.float32)
+        batch = tf.shape(z_seq)[0]
+        steps = tf.shape(z_seq)[1]
+        if h0 is None or c0 is None:
+            zeros = tf.zeros([batch, self.hidden_size], tf.float32)
+            h0 = zeros if h0 is None else h0
+            c0 = zeros if c0 is None else c0
+        h0, c0 = tf.convert_to_tensor(h0, tf.float32), tf.convert_to_tensor(c0, tf.float32)
+        x = self._inputs(z_seq, action_seq, restart_seq)                       # [B,T,in]
+        x_proj = tf.tensordot(x, self.lstm_kernel[:self.input_size], axes=1) + self.lstm_bias
+        x_proj = tf.transpose(x_proj, [1, 0, 2])                                  # [T,B,4Nh]
+        keep = None
+        if restart_seq is not None:
+            keep = tf.transpose(1.0 - tf.cast(restart_seq, tf.float32))[..., None]  # [T,B,1]
+        recurrent_kernel = tf.convert_to_tensor(self.lstm_kernel[self.input_size:])  # sliced once, not per step
+        hs = tf.TensorArray(tf.float32, size=steps, element_shape=tf.TensorShape([None, self.hidden_size]))
+
+        # Per-step reads through TensorArrays: their gradients are per-step writes, where indexing a stacked
+        # tensor (x_proj[t]) would add a full [T, B, 4Nh] gradient at every step (quadratic in T).
+        xs = tf.TensorArray(tf.float32, size=steps, element_shape=tf.TensorShape([None, 4 * self.hidden_size]))
+        xs = xs.unstack(x_proj)
+        ks = None
+        if keep is not None:
+            ks = tf.TensorArray(tf.float32, size=steps, element_shape=tf.TensorShape([None, 1])).unstack(keep)
+
+        def body(t, h, c, hs):
+            if ks is not None:
+                k = ks.read(t)
+                h, c = h * k, c * k
+            h, c = self._cell(xs.read(t), h, c, recurrent_kernel)
+            return t + 1, h, c, hs.write(t, h)
+
+        _, h, c, hs = tf.while_loop(lambda t, *_: t < steps, body, (tf.constant(0), h0, c0, hs))
+        h_all = tf.transpose(hs.stack(), [1, 0, 2])                               # [B,T,Nh]
+        out = self.head(h_all)
+        if return_hidden:
+            return out, h, c, h_all
+        return out, h, c
+
+    def call(self, z_seq, action_seq, restart_seq=None, h0=None, c0=None):
+        return self.unroll(z_seq, action_seq, restart_seq, h0, c0)
+
+
+def build_mdnrnn(cfg) -> MDNRNN:
+    """M with the config's shapes, initialised from cfg.rnn.seed."""
+    return MDNRNN(cfg.vae.z_size, cfg.env.action_size, cfg.rnn.hidden_size, cfg.rnn.num_mixtures,
+                  cfg.rnn.predict_death, seed=cfg.rnn.seed)
+
+
+def model_path(run_dir: str | os.PathLike) -> Path:
+    return Path(run_dir) / "rnn" / "model.keras"
+
+
+def load_rnn(run_dir: str | os.PathLike) -> MDNRNN:
+    """Load ``<run>/rnn/model.keras``; ConfigError with a clear message when it is missing."""
+    from common.config import ConfigError
+
+    path = model_path(run_dir)
+    if not path.exists():
+        raise ConfigError(f"{path} not found: train M first (python -m rnn train --run-dir {run_dir})")
+    return keras.models.load_model(path, compile=False)
+
+
+def count_params(model: MDNRNN) -> int:
+    return int(sum(np.prod(w.shape) for w in model.weights))

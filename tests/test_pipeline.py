@@ -1,0 +1,66 @@
+"""End to end: ``python -m reports reproduce`` with the tiny preset runs every stage, then the report (slow).
+
+The README's main command, run as a user would in a subprocess; then run again to check that complete stages are
+skipped (every stage command exits at once when its work is done).
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPECTED_KEYS = {"experiment", "preset", "settings", "data", "controllers", "reference_curve", "tables", "machine",
+                 "published", "figures"}
+
+
+def _reproduce(experiment: str, run_dir: Path, timeout: float) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "reports", "reproduce", "--experiment", experiment,
+                           "--preset", "tiny", "--run-dir", str(run_dir)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.slow
+def test_tiny_doom_pipeline_end_to_end(tmp_path):
+    run = tmp_path / "doom-tiny"
+    t0 = time.monotonic()
+    result = _reproduce("doom", run, timeout=1200)
+    first = time.monotonic() - t0
+    assert result.returncode == 0, f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    print(f"tiny doom pipeline: {first:.1f} s")
+
+    report = run / "report"
+    results = json.loads((report / "results.json").read_text())
+    assert EXPECTED_KEYS <= set(results)
+    assert results["experiment"] == "doom" and results["preset"] == "tiny"
+    assert results["data"]["rollout_files"] > 0 and results["data"]["vae_model"] and results["data"]["rnn_model"]
+    main = results["controllers"][0]
+    assert main["folder"] == "controller" and main["training"]["generations"] >= 1
+    real = json.loads((run / "controller" / "evaluation_real.json").read_text())
+    assert main["real"]["mean"] == real["mean"] and main["real"]["scores"] == real["scores"]
+    assert main["dream"], "the dream evaluation at the run's τ is missing"
+    tau_row = next(r for r in results["tables"]["doom"] if r["ours"] and r["ours"]["folder"] == "controller")
+    assert tau_row["ours"]["real"]["mean"] == real["mean"]
+    cost = {r["stage"]: r for r in results["tables"]["cost"]}
+    for stage in ("collect", "vae_train", "vae_encode", "rnn_train", "controller_train", "evaluate",
+                  "evaluate_dream"):
+        assert cost[stage]["wall_s"] is not None, f"timings.json lacks {stage}"
+    for part in ("V", "M", "C"):
+        row = next(p for p in results["tables"]["parameters"] if p["part"] == part)
+        assert row["ours"] == row["published"]["count"], row
+    text = (report / "REPORT.md").read_text()
+    for name, entry in results["figures"].items():
+        assert "file" in entry, f"figure {name}: {entry}"
+        assert (report / entry["file"]).stat().st_size > 1000
+        assert f"]({entry['file']})" in text
+
+    # A second run finds every stage complete and only rewrites the report.
+    t0 = time.monotonic()
+    again = _reproduce("doom", run, timeout=600)
+    assert again.returncode == 0, again.stderr[-4000:]
+    print(f"second run (all stages complete): {time.monotonic() - t0:.1f} s")
+    assert json.loads((report / "results.json").read_text())["controllers"][0]["real"] == main["real"]

@@ -1,0 +1,371 @@
+"""reports: figures and tables from synthetic run folders (no trained models needed).
+
+The run folders are written here in the CONTRACTS formats (history.csv, eval_history.csv, best.json,
+evaluation_*.json, timings.json); the tests check that results.json carries exactly those numbers, that the
+published numbers come with sources, that missing stages read "not run", and that bad input exits 2.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from common.cli import save_run_config
+from common.config import make_config
+from reports import published, tables
+from reports.make import make_report, render_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+HISTORY_COLUMNS = ["generation", "wall_seconds", "fitness_mean", "fitness_min", "fitness_max", "fitness_std",
+                   "cma_std_mean", "episode_length_mean", "candidate_mean_length_max", "sigma"]
+EVAL_COLUMNS = ["generation", "wall_seconds", "improvement", "eval_score", "prev_best_score", "best_score"]
+
+
+@pytest.fixture(autouse=True)
+def fast_parameter_counts(request, monkeypatch):
+    """Building paper-size V and M takes seconds: only the parameter-count test below does it."""
+    if not request.node.name.startswith("test_parameter_counts_built"):
+        monkeypatch.setattr(tables, "count_parameters", lambda cfg: {"V": 11, "M": 22, "C": 33})
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[list[float]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        writer.writerows(rows)
+
+
+def write_controller(folder: Path, *, inputs: str, num_params: int, temperature: float | None, dream: bool,
+                     generations: int = 6, seed: int = 0, real: bool = True, dream_eval: bool = False) -> dict:
+    """A controller folder in the CONTRACTS formats, with random but known numbers; returns them."""
+    rng = np.random.default_rng(seed)
+    history = []
+    for g in range(1, generations + 1):
+        fit = np.sort(rng.normal(100 + 20 * g, 30, size=8))
+        history.append([g, 10.5 * g, round(float(fit.mean()), 2), round(float(fit[0]), 2), round(float(fit[-1]), 2),
+                        round(float(fit.std()), 2), 0.1 - 0.001 * g, 150.0 + g, 200 + g, 0.1])
+    _write_csv(folder / "history.csv", HISTORY_COLUMNS, history)
+    evals = [[g, 10.5 * g + 1, 3.25, 150.0 + 7.125 * g, 140.0, 150.0 + 7.125 * g] for g in range(2, generations + 1, 2)]
+    _write_csv(folder / "eval_history.csv", EVAL_COLUMNS, evals)
+    best = {"params": [0.01] * num_params, "score": evals[-1][3], "generation": evals[-1][0], "dream": dream,
+            "temperature": temperature, "inputs": inputs}
+    (folder / "best.json").write_text(json.dumps(best))
+    out = {"history": history, "evals": evals, "best": best}
+    if real:
+        scores = [float(s) for s in rng.integers(100, 2100, size=12)]
+        out["real"] = {"mode": "real", "temperature": None, "episodes": len(scores),
+                       "seeds": list(range(10_000_000, 10_000_012)), "scores": scores,
+                       "lengths": [int(s) for s in scores], "mean": float(np.mean(scores)),
+                       "std": float(np.std(scores)), "generation": best["generation"], "params_file": "best.json"}
+        (folder / "evaluation_real.json").write_text(json.dumps(out["real"]))
+    if dream_eval:
+        scores = [float(s) for s in rng.integers(50, 2100, size=9)]
+        out["dream"] = {"mode": "dream", "temperature": temperature, "episodes": len(scores),
+                        "seeds": list(range(9)), "scores": scores, "lengths": [int(s) for s in scores],
+                        "mean": float(np.mean(scores)), "std": float(np.std(scores)),
+                        "generation": best["generation"], "params_file": "best.json"}
+        (folder / f"evaluation_dream_tau{temperature:.2f}.json").write_text(json.dumps(out["dream"]))
+    return out
+
+
+TIMINGS = {"collect": {"wall_s": 12.5, "cpu_s": 20.25, "parts": 1, "machine": "x86_64, 2 cores, CPython 3.12"},
+           "vae_train": {"wall_s": 30.0, "cpu_s": 55.5, "parts": 2, "machine": "x86_64, 2 cores, CPython 3.12"},
+           "controller_train": {"wall_s": 5000.0, "cpu_s": 9000.0, "parts": 1,
+                                "machine": "x86_64, 2 cores, CPython 3.12"}}
+
+
+@pytest.fixture
+def doom_run(tmp_path):
+    run = tmp_path / "doom-run"
+    save_run_config(make_config("doom", "tiny"), run)
+    main = write_controller(run / "controller", inputs="zch", num_params=1088, temperature=1.15, dream=True,
+                            dream_eval=True)
+    other = write_controller(run / "controller-tau1.00", inputs="zch", num_params=1088, temperature=1.0, dream=True,
+                             seed=1, dream_eval=True)
+    (run / "timings.json").write_text(json.dumps(TIMINGS))
+    return run, main, other
+
+
+@pytest.fixture
+def car_run(tmp_path):
+    run = tmp_path / "car-run"
+    save_run_config(make_config("carracing", "tiny"), run)
+    main = write_controller(run / "controller", inputs="zh", num_params=867, temperature=None, dream=False)
+    zonly = write_controller(run / "controller-zonly", inputs="z", num_params=99, temperature=None, dream=False,
+                             seed=2)
+    write_controller(run / "controller-hidden", inputs="z_hidden", num_params=1443, temperature=None, dream=False,
+                     seed=3, real=False)
+    return run, main, zonly
+
+
+def _load(run: Path) -> tuple[dict, str]:
+    report = run / "report"
+    return json.loads((report / "results.json").read_text()), (report / "REPORT.md").read_text()
+
+
+def test_doom_report_numbers_come_from_the_run_files(doom_run):
+    run, main, other = doom_run
+    make_report(make_config("doom", "tiny"), run)
+    results, text = _load(run)
+    by_folder = {c["folder"]: c for c in results["controllers"]}
+    assert list(by_folder) == ["controller", "controller-tau1.00"]
+    c = by_folder["controller"]
+    last = main["history"][-1]
+    assert c["training"]["generations"] == last[0]
+    assert c["training"]["last_generation"] == {"fitness_mean": last[2], "fitness_min": last[3],
+                                                "fitness_max": last[4], "fitness_std": last[5]}
+    assert c["training"]["best_fitness_max"] == max(r[4] for r in main["history"])
+    top = max(main["evals"], key=lambda r: r[3])
+    assert c["training"]["best_eval"] == {"generation": top[0], "eval_score": top[3]}
+    assert c["real"]["mean"] == main["real"]["mean"] and c["real"]["std"] == main["real"]["std"]
+    assert c["real"]["scores"] == main["real"]["scores"]
+    assert c["dream"]["1.15"]["mean"] == main["dream"]["mean"]
+    assert c["best"]["num_params"] == 1088 and c["best"]["temperature"] == 1.15
+    # τ table: our 1.15 and 1.00 rows beside the paper's, the paper's other τ present with "not run" for ours.
+    rows = {r["temperature"]: r for r in results["tables"]["doom"]}
+    assert set(rows) == {0.10, 0.50, 1.00, 1.15, 1.30}
+    assert rows[1.15]["ours"]["real"]["mean"] == main["real"]["mean"]
+    assert rows[1.15]["ours"]["dream"]["mean"] == main["dream"]["mean"]
+    assert rows[1.00]["ours"]["real"]["mean"] == other["real"]["mean"]
+    assert rows[1.00]["ours"]["folder"] == "controller-tau1.00"
+    assert rows[0.50]["ours"] is None
+    assert rows[1.15]["published"]["real"] == {"mean": 1092, "std": 556, "source": published.PAPER_DOOM}
+    # cost table: timings.json values, missing stages None, total the sum.
+    cost = {r["stage"]: r for r in results["tables"]["cost"]}
+    assert cost["vae_train"]["wall_s"] == 30.0 and cost["vae_train"]["cpu_s"] == 55.5
+    assert cost["rnn_train"]["wall_s"] is None
+    assert cost["total"]["wall_s"] == pytest.approx(5042.5)
+    assert results["machine"]["stages"] == ["x86_64, 2 cores, CPython 3.12"]
+    # the figures that need only files are drawn; the ones that need trained models read "not run".
+    for name in ("training_curve", "training_curve_controller-tau1.00", "histogram_real", "histogram_dream"):
+        assert results["figures"][name] == {"file": f"{name}.png"}
+        assert (run / "report" / f"{name}.png").stat().st_size > 1000
+        assert f"]({name}.png)" in text
+    for name in ("vae_reconstruction", "rnn_dream_strip", "agent_frames"):
+        assert results["figures"][name] == {"missing": "not run"}
+    assert f"{main['real']['mean']:,.1f} ± {main['real']['std']:,.1f}" in text
+    assert "1,092 ± 556" in text and published.PAPER_DOOM in text
+
+
+def test_carracing_table_fills_ours_by_controller_inputs(car_run):
+    run, main, zonly = car_run
+    make_report(make_config("carracing", "tiny"), run)
+    results, text = _load(run)
+    rows = {r["inputs"]: r for r in results["tables"]["carracing"] if r["inputs"]}
+    assert rows["zh"]["ours"]["mean"] == main["real"]["mean"] and rows["zh"]["folder"] == "controller"
+    assert rows["z"]["ours"]["mean"] == zonly["real"]["mean"] and rows["z"]["folder"] == "controller-zonly"
+    assert rows["z_hidden"]["folder"] == "controller-hidden" and rows["z_hidden"]["ours"] is None
+    methods = [r["method"] for r in results["tables"]["carracing"]]
+    assert methods[:4] == ["DQN", "A3C (continuous)", "A3C (discrete)", "Gym leaderboard"]
+    for row in results["tables"]["carracing"]:
+        assert row["published"]["source"] == published.PAPER_CAR
+    params = {p["part"]: p for p in results["tables"]["parameters"]}
+    assert params["C in controller-zonly/ (inputs z)"]["ours"] == 99
+    assert params["C in controller-zonly/ (inputs z)"]["published"]["count"] == 99
+    assert params["C in controller-hidden/ (inputs z_hidden)"]["published"]["count"] == 1443
+    assert params["V"]["published"] == {"count": 4_348_547, "source": published.PAPER_V}
+    # the authors' curve beside ours: the best row of their log
+    assert results["reference_curve"]["best_eval"]["eval_score"] == 900.460571875
+    assert results["reference_curve"]["best_eval"]["generation"] == 1800
+    assert "906 ± 21" in text and "not run" in text
+
+
+def _numbers(value) -> list[float]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, (int, float)):
+        return [float(value)]
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _numbers(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in _numbers(v)]
+    return []
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in [k, *_strings(v)]]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+@pytest.mark.parametrize("fixture", ["doom_run", "car_run"])
+def test_every_number_in_the_report_is_in_results_json(fixture, request):
+    run = request.getfixturevalue(fixture)[0]
+    cfg = make_config("doom" if fixture == "doom_run" else "carracing", "tiny")
+    make_report(cfg, run)
+    results, text = _load(run)
+    # Text that results.json holds as strings (sources, folder names, paths) is not a number of ours.
+    for s in sorted(set(_strings(results)), key=len, reverse=True):
+        if len(s) > 3:
+            text = text.replace(s, " ")
+    text = re.sub(r"\]\([^)]*\)", " ", text)  # figure links
+    text = re.sub(r"^#+ \d+\.", " ", text, flags=re.M)  # section numbers
+    known = _numbers(results)
+    for token in re.findall(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?", text):
+        value = float(token.replace(",", ""))
+        decimals = len(token.split(".")[1]) if "." in token else 0
+        ok = any(math.isclose(round(k, decimals), value, abs_tol=10 ** -decimals / 2) for k in known) or \
+            any(math.isclose(k / 3600, value, abs_tol=0.006) for k in known)  # hours beside seconds
+        assert ok, f"{token!r} in REPORT.md is not a number of results.json"
+
+
+def test_missing_stages_read_not_run(tmp_path):
+    run = tmp_path / "empty"
+    save_run_config(make_config("doom", "tiny"), run)
+    make_report(make_config("doom", "tiny"), run)
+    results, text = _load(run)
+    assert results["controllers"] == []
+    assert all("missing" in f for f in results["figures"].values())
+    assert all(r["wall_s"] is None for r in results["tables"]["cost"])
+    assert all(r["ours"] is None for r in results["tables"]["doom"])
+    assert "C training: not run" in text and "Real-game evaluation: not run" in text
+    assert "Dream evaluation: not run" in text
+    assert not list((run / "report").glob("*.png"))
+
+
+def test_unreadable_files_are_reported_not_raised(doom_run):
+    run = doom_run[0]
+    (run / "controller" / "evaluation_real.json").write_text("{not json")
+    (run / "controller" / "history.csv").write_text("generation,fitness_mean\n1,abc\n")
+    (run / "timings.json").write_text("[")
+    make_report(make_config("doom", "tiny"), run)
+    results, text = _load(run)
+    c = results["controllers"][0]
+    assert "error" in c["real"] and "error" in c["history"]
+    assert "unavailable" in text and "cost_error" in results["tables"]
+    assert "missing" in results["figures"]["training_curve"]
+
+
+@pytest.mark.parametrize("experiment", ["carracing", "doom"])
+def test_parameter_counts_built_from_the_models_equal_the_papers(experiment):
+    pytest.importorskip("vae.model")
+    pytest.importorskip("rnn.model")
+    pytest.importorskip("controller.model")
+    ours = tables.count_parameters(make_config(experiment, "tiny"))
+    for part, (count, _) in published.PARAMETERS[experiment].items():
+        assert ours[part] == count, (part, ours[part])
+
+
+def test_published_numbers_carry_sources():
+    for experiment in ("carracing", "doom"):
+        pub = published.published_dict(experiment)
+
+        def walk(value):
+            if isinstance(value, dict):
+                if any(k in value for k in ("mean", "count")):
+                    assert value.get("source"), value
+                for v in value.values():
+                    walk(v)
+            elif isinstance(value, list):
+                for v in value:
+                    walk(v)
+        walk(pub)
+    assert published.DOOM_TEMPERATURES[1.15][1].mean == 1092
+    assert published.PARAMETERS["doom"]["C"][0] == 1088
+
+
+def test_reference_curves_are_copies_of_the_shared_ones():
+    shared = ROOT.parent / "shared" / "reference"
+    for experiment in ("carracing", "doom"):
+        for path in published.reference_curve_files(experiment):
+            assert path.exists(), path
+            if shared.is_dir():
+                assert path.read_bytes() == (shared / path.name).read_bytes()
+    rows = tables.read_csv(published.reference_curve_files("doom")[1])
+    assert max(r["eval_score"] for r in rows) == 958.505859375
+
+
+def test_render_markdown_is_deterministic_given_results(doom_run):
+    run = doom_run[0]
+    make_report(make_config("doom", "tiny"), run)
+    results, text = _load(run)
+    assert render_markdown(results) == text
+
+
+def _cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "reports", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.mark.parametrize("args", [
+    ["make", "--experiment", "pong", "--run-dir", "RUN"],
+    ["make", "--experiment", "carracing", "--run-dir", "RUN"],  # RUN holds a doom run
+    ["make", "--experiment", "doom", "--run-dir", "MISSING"],
+    ["reproduce", "--experiment", "doom", "--preset", "huge", "--run-dir", "MISSING"],
+    ["reproduce", "--experiment", "carracing", "--run-dir", "RUN"],
+])
+def test_bad_input_exits_2_and_writes_nothing(args, tmp_path):
+    run = tmp_path / "doom-run"
+    save_run_config(make_config("doom", "tiny"), run)
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    result = _cli(*[a.replace("RUN", str(run)).replace("MISSING", str(tmp_path / "missing")) for a in args])
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().startswith("error:") and len(result.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_make_command_writes_the_report(doom_run):
+    run = doom_run[0]
+    result = _cli("make", "--experiment", "doom", "--run-dir", str(run))
+    assert result.returncode == 0, result.stderr
+    assert (run / "report" / "REPORT.md").exists() and (run / "report" / "results.json").exists()
+
+
+FAKE_STAGE = '''
+import sys, pathlib
+command, run_dir = sys.argv[1], pathlib.Path(sys.argv[sys.argv.index("--run-dir") + 1])
+with open(run_dir / "calls.txt", "a") as fh:
+    fh.write(command + "\\n")
+print(f"stage {command} line one")
+sys.stdout.write("progress 50%\\rprogress 100%\\r\\n")
+print(f"stage {command} last line")
+sys.exit(3 if command == "boom" else 0)
+'''
+
+
+def test_reproduce_runs_stages_in_order_and_names_the_failing_one(tmp_path, monkeypatch, capsys):
+    from reports import reproduce as rep
+
+    (tmp_path / "fakestage").mkdir()
+    (tmp_path / "fakestage" / "__main__.py").write_text(FAKE_STAGE)
+    (tmp_path / "fakestage" / "__init__.py").write_text("")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    run = tmp_path / "run"
+    plan = [rep.Stage("collect", "fakestage", "one"), rep.Stage("vae_train", "fakestage", "boom"),
+            rep.Stage("vae_encode", "fakestage", "never")]
+    monkeypatch.setattr(rep, "stages", lambda cfg: plan)
+    code = rep.reproduce(make_config("doom", "tiny"), run, ["--es.generations", "3"])
+    out, err = capsys.readouterr()
+    assert code == 3
+    assert (run / "calls.txt").read_text().split() == ["one", "boom"]
+    assert "stage one line one" in out and "stage boom last line" in out
+    assert "FAILED at stage 2/3 vae_train" in err and "exited with code 3" in err
+    assert "stage boom last line" in (run / rep.LOG_FILE).read_text()
+    # Fixed, the same command goes through every stage (the stage commands themselves skip complete work).
+    plan[1] = rep.Stage("vae_train", "fakestage", "two")
+    assert rep.reproduce(make_config("doom", "tiny"), run, []) == 0
+    assert (run / "calls.txt").read_text().split() == ["one", "boom", "one", "two", "never"]
+    assert "all 3 stages done" in capsys.readouterr().out
+
+
+def test_reproduce_plan_matches_the_pipeline():
+    from reports.reproduce import stages
+
+    doom = [s.label for s in stages(make_config("doom", "tiny"))]
+    assert doom == ["envs collect", "vae train", "vae encode", "rnn train", "controller train",
+                    "controller evaluate", "controller evaluate --dream", "reports make"]
+    car = [s.name for s in stages(make_config("carracing", "tiny"))]
+    assert car == ["collect", "vae_train", "vae_encode", "rnn_train", "controller_train", "evaluate", "report"]
+    assert set(car) - {"report"} <= set(tables.STAGES)

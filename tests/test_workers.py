@@ -1,0 +1,38 @@
+"""The worker pool: a crashed or hung worker is replaced and its task retried; persistent failure is loud."""
+import functools
+
+import numpy as np
+import pytest
+
+from controller.workers import RolloutError, WorkerPool, synthetic_factory
+
+pytestmark = pytest.mark.slow
+
+
+def _tasks(n):
+    return [(np.full(3, float(i)), [1, 2]) for i in range(n)]
+
+
+@pytest.mark.parametrize("mode", ["crash", "hang", "raise"])
+def test_failing_worker_is_replaced_and_generation_completes(tmp_path, mode):
+    factory = functools.partial(synthetic_factory, mode, str(tmp_path))
+    with WorkerPool(factory, workers=2, timeout=2.0, max_retries=2) as pool:
+        results = pool.map(_tasks(4))
+        assert [r[0][0] for r in results] == [-3.0 * i * i for i in range(4)]
+        assert pool.retried == 1
+        assert pool.replaced == (0 if mode == "raise" else 1)
+        assert pool.map(_tasks(2))[1][0] == [-3.0, -3.0]  # the replacement keeps serving
+
+
+def test_persistent_failure_raises():
+    with WorkerPool(_fail_factory, workers=1, timeout=5.0, max_retries=1) as pool:
+        with pytest.raises(RolloutError, match="failed 2 times"):
+            pool.map(_tasks(1))
+
+
+def _always_raise(task):
+    raise RuntimeError("always")
+
+
+def _fail_factory():
+    return _always_raise

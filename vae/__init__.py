@@ -1,0 +1,1 @@
+"""V: the ConvVAE, its training, export and series encoding."""

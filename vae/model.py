@@ -1,0 +1,212 @@
+"""V, the ConvVAE of World Models (paper appendix A.1; authors' `carracing/vae/vae.py`, `doomrnn/doomrnn.py`).
+
+Architecture (ORIGINAL-SPEC-DETAILED section 2.1), channels-last, valid padding, glorot-uniform kernels, zero
+biases (the TF1 `tf.layers` defaults):
+
+    encoder: x [B,64,64,3] -> conv 32,64,128,256 (4x4, stride 2, relu) -> flatten 1024 -> mu, logvar [B,Nz]
+    decoder: z [B,Nz] -> dense 1024 (linear) -> [B,1,1,1024] -> deconv 128 k5, 64 k5, 32 k6 (relu),
+             3 k6 (sigmoid), stride 2 -> [B,64,64,3]
+
+4,348,547 parameters with Nz 32 and 4,446,915 with Nz 64. The loss is the authors': per-image sum of squared
+errors plus the per-image KL floored at ``kl_tolerance * Nz``, both averaged over the batch; Adam lr 1e-4, eps 1e-8.
+
+This module holds no I/O; :func:`load_vae` is the one exception (the contract's loader).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+from keras import layers, ops
+
+from common.config import ConfigError
+
+FRAME_SHAPE = (64, 64, 3)
+
+
+def sample_z(mu, logvar, seed):
+    """Draw z = mu + exp(logvar / 2) * eps, eps ~ N(0, I) (authors' `vae.py`: std is exp(logvar/2)).
+
+    Args:
+        mu, logvar: [..., Nz] posterior mean and log-variance.
+        seed: a ``keras.random.SeedGenerator`` or int (keras seeding), or a stateless seed tensor int32 [2]
+            (``tf.random.stateless_normal``); the same seed gives the same z.
+    Returns:
+        z [..., Nz], same dtype as mu.
+    """
+    if isinstance(seed, (int, keras.random.SeedGenerator)):
+        eps = keras.random.normal(ops.shape(mu), dtype=mu.dtype, seed=seed)
+    else:
+        eps = tf.random.stateless_normal(tf.shape(mu), seed=tf.cast(seed, tf.int32), dtype=mu.dtype)
+    return mu + ops.exp(logvar / 2.0) * eps
+
+
+def kl_loss(mu, logvar, kl_tolerance):
+    """Authors' KL term: per image -0.5 * sum_j (1 + logvar - mu^2 - exp(logvar)), floored at kl_tolerance * Nz,
+    then the batch mean. The floor is on the per-image total (images below it give no KL gradient).
+
+    Args:
+        mu, logvar: [B, Nz].
+        kl_tolerance: 0.5 in both of the authors' tasks.
+    Returns:
+        scalar.
+    """
+    z_size = ops.shape(mu)[-1]
+    kl = -0.5 * ops.sum(1.0 + logvar - ops.square(mu) - ops.exp(logvar), axis=-1)
+    kl = ops.maximum(kl, kl_tolerance * ops.cast(z_size, kl.dtype))
+    return ops.mean(kl)
+
+
+def reconstruction_loss(x, y):
+    """Authors' reconstruction term: per image the SUM of squared errors over 64x64x3 values, then batch mean.
+
+    Args:
+        x: [B, 64, 64, 3] targets in [0, 1]; y: reconstructions of the same shape.
+    Returns:
+        scalar.
+    """
+    return ops.mean(ops.sum(ops.square(x - y), axis=(1, 2, 3)))
+
+
+def build_encoder(z_size: int) -> keras.Model:
+    """x [B,64,64,3] float in [0,1] -> (mu [B,Nz], logvar [B,Nz])."""
+    x = keras.Input(FRAME_SHAPE, name="frames")
+    h = x
+    for i, filters in enumerate((32, 64, 128, 256), start=1):
+        h = layers.Conv2D(filters, 4, strides=2, padding="valid", activation="relu", name=f"enc_conv{i}")(h)
+    h = layers.Flatten(name="flatten")(h)  # 2*2*256 = 1024, row-major h, w, c as TF1's reshape
+    mu = layers.Dense(z_size, name="enc_fc_mu")(h)
+    logvar = layers.Dense(z_size, name="enc_fc_log_var")(h)
+    return keras.Model(x, [mu, logvar], name="encoder")
+
+
+def build_decoder(z_size: int) -> keras.Model:
+    """z [B,Nz] -> frames [B,64,64,3] in [0,1]."""
+    z = keras.Input((z_size,), name="z")
+    h = layers.Dense(1024, name="dec_fc")(z)  # linear, as the authors' dec_fc
+    h = layers.Reshape((1, 1, 1024), name="dec_reshape")(h)
+    for i, (filters, kernel) in enumerate(((128, 5), (64, 5), (32, 6)), start=1):
+        h = layers.Conv2DTranspose(filters, kernel, strides=2, padding="valid", activation="relu",
+                                   name=f"dec_deconv{i}")(h)
+    y = layers.Conv2DTranspose(3, 6, strides=2, padding="valid", activation="sigmoid", name="dec_deconv4")(h)
+    return keras.Model(z, y, name="decoder")
+
+
+def make_optimizer(learning_rate: float = 1e-4) -> keras.optimizers.Optimizer:
+    """Adam with TF1's defaults (epsilon 1e-8; Keras' default is 1e-7), constant lr, no clipping."""
+    return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
+
+
+@keras.saving.register_keras_serializable(package="worldmodels")
+class ConvVAE(keras.Model):
+    """The ConvVAE (keras-io VAE style: functional encoder/decoder, custom ``train_step``, Mean trackers).
+
+    Args:
+        z_size: latent size Nz (32 CarRacing, 64 Doom).
+        kl_tolerance: KL floor per image is ``kl_tolerance * z_size``.
+        seed: seed of the SeedGenerator that draws eps during training.
+    """
+
+    def __init__(self, z_size: int = 32, kl_tolerance: float = 0.5, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.z_size = int(z_size)
+        self.kl_tolerance = float(kl_tolerance)
+        self.seed = int(seed)
+        self.encoder = build_encoder(self.z_size)
+        self.decoder = build_decoder(self.z_size)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        self.kl_tracker = keras.metrics.Mean(name="kl")
+        self.built = True  # encoder and decoder are functional models, built on construction
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
+
+    def encode(self, x):
+        """x [B,64,64,3] in [0,1] -> (mu, logvar), each [B,Nz]."""
+        mu, logvar = self.encoder(x)
+        return mu, logvar
+
+    def decode(self, z):
+        """z [B,Nz] -> frames [B,64,64,3] in [0,1]."""
+        return self.decoder(z)
+
+    def call(self, x, training=False):
+        """Reconstruction of x: sampled z when training, the mean mu otherwise."""
+        mu, logvar = self.encoder(x, training=training)
+        z = sample_z(mu, logvar, self.seed_generator) if training else mu
+        return self.decoder(z, training=training)
+
+    def compute_losses(self, x, seed):
+        """(total, reconstruction, kl) of one batch with z drawn from ``seed`` (see :func:`sample_z`)."""
+        mu, logvar = self.encoder(x, training=True)
+        y = self.decoder(sample_z(mu, logvar, seed), training=True)
+        reconstruction = reconstruction_loss(x, y)
+        kl = kl_loss(mu, logvar, self.kl_tolerance)
+        return reconstruction + kl, reconstruction, kl
+
+    def train_step(self, data):
+        x = data[0] if isinstance(data, (tuple, list)) else data
+        with tf.GradientTape() as tape:
+            total, reconstruction, kl = self.compute_losses(x, self.seed_generator)
+        grads = tape.gradient(total, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        self.loss_tracker.update_state(total)
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.kl_tracker.update_state(kl)
+        return {m.name: m.result() for m in self.metrics}
+
+    def test_step(self, data):
+        x = data[0] if isinstance(data, (tuple, list)) else data
+        total, reconstruction, kl = self.compute_losses(x, self.seed_generator)
+        self.loss_tracker.update_state(total)
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.kl_tracker.update_state(kl)
+        return {m.name: m.result() for m in self.metrics}
+
+    def get_config(self):
+        return {**super().get_config(), "z_size": self.z_size, "kl_tolerance": self.kl_tolerance,
+                "seed": self.seed}
+
+
+def build_vae(cfg) -> ConvVAE:
+    """The ConvVAE of a :class:`common.config.Config`, compiled with the authors' Adam."""
+    keras.utils.set_random_seed(cfg.vae.seed)  # initial weights depend on the seed only
+    model = ConvVAE(cfg.vae.z_size, cfg.vae.kl_tolerance, cfg.vae.seed)
+    compile_vae(model, make_optimizer(cfg.vae.learning_rate))
+    return model
+
+
+# Measured with bench/vae_throughput.py (README of bench): on a 2-core CPU, XLA makes the train step 3-5x
+# slower (its CPU convolutions do not use oneDNN), so the default is Keras' "auto": XLA only with a GPU.
+STEPS_PER_EXECUTION = 1
+
+
+def jit_setting() -> bool | str:
+    """XLA for the train step: WM_VAE_JIT=1 / 0 forces it, default "auto" (on with a GPU, off on CPU)."""
+    value = os.environ.get("WM_VAE_JIT", "auto")
+    return {"1": True, "0": False}.get(value, "auto")
+
+
+def compile_vae(model: ConvVAE, optimizer: keras.optimizers.Optimizer) -> ConvVAE:
+    model.compile(optimizer=optimizer, jit_compile=jit_setting(), steps_per_execution=STEPS_PER_EXECUTION)
+    return model
+
+
+def vae_path(run_dir: str | os.PathLike) -> Path:
+    return Path(run_dir) / "vae" / "model.keras"
+
+
+def load_vae(run_dir: str | os.PathLike) -> ConvVAE:
+    """Load ``<run>/vae/model.keras``; raise ConfigError if V has not been trained there."""
+    path = vae_path(run_dir)
+    if not path.exists():
+        raise ConfigError(f"{path} not found: train V first with `python -m vae train --run-dir {run_dir}`")
+    model = keras.models.load_model(path, compile=False)
+    if not isinstance(model, ConvVAE):
+        raise ConfigError(f"{path} does not hold a ConvVAE")
+    return model

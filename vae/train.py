@@ -1,0 +1,230 @@
+"""`python -m vae train`: fit V on the streamed rollout frames, resumable, with a NaN guard.
+
+Files in ``<run>/vae/``:
+    backup/checkpoint.keras + backup/state.json   mid-training backup (model + Adam state; state.json, written
+                                                  last, is the completion marker: epoch, step in epoch)
+    model.keras                                   the trained V (Keras native)
+    saved_model/                                  TF SavedModel with `encode` and `decode` (vae/export.py)
+    tb/                                           TensorBoard: loss/*, epoch/*, reconstruction images
+    reconstruction.png                            real frames over their reconstructions
+    train_state.json                              {"complete": true, ...} once finished (fast exit on re-run)
+
+Training runs one ``fit`` call per epoch (progress bar, compiled train step). Each epoch streams a deterministic
+order (seed + epoch), so a run resumed at step k of an epoch skips exactly the k batches it already trained on.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from common import atomic
+from common.config import Config, ConfigError
+from common.timing import stage_timer
+from envs.data import frame_dataset, scan_rollouts
+from vae.model import ConvVAE, build_vae, compile_vae, load_vae, make_optimizer, vae_path
+
+EPOCH_SEED_STRIDE = 7919  # epoch e streams with seed + e * stride
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or inf; the last good checkpoint is kept."""
+
+
+def save_keras_atomic(model: keras.Model, path: Path) -> None:
+    """``model.save`` to a temp file in the same folder, then rename (a kill never leaves a partial file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}{atomic.TMP_MARK}{os.getpid()}.keras")
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class Checkpointer(keras.callbacks.Callback):
+    """Atomic backup every ``every`` global steps and at each epoch end; stops on a non-finite loss.
+
+    A batch whose loss is NaN/inf is never saved: training stops, ``self.diverged`` says where, and the
+    previous backup stays in place.
+    """
+
+    def __init__(self, backup_dir: Path, every: int, epoch: int, skip: int):
+        super().__init__()
+        self.backup_dir, self.every, self.epoch, self.skip = backup_dir, every, epoch, skip
+        self.diverged: str | None = None
+        self.steps_run = 0
+
+    def save(self, epoch: int, step: int) -> None:
+        save_keras_atomic(self.model, self.backup_dir / "checkpoint.keras")
+        atomic.write_json(self.backup_dir / "state.json",
+                          {"epoch": epoch, "step": step, "global_step": int(self.model.optimizer.iterations)})
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps_run += 1
+        loss = float((logs or {}).get("loss", 0.0))
+        step = self.skip + batch + 1
+        if not math.isfinite(loss):
+            self.diverged = f"epoch {self.epoch + 1} step {step}"
+            self.model.stop_training = True
+            return
+        if int(self.model.optimizer.iterations) % self.every == 0:
+            self.save(self.epoch, step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.diverged is None and math.isfinite(float((logs or {}).get("loss", 0.0))):
+            self.save(epoch + 1, 0)
+
+
+class TensorBoardLogger(keras.callbacks.Callback):
+    """Scalars loss/{total,reconstruction,kl} (running epoch means) every ``every`` steps, per-epoch scalars and
+    a reconstruction image (real frames over reconstructions) at each epoch end; steps are global steps."""
+
+    def __init__(self, log_dir: Path, frames: np.ndarray, every: int = 50):
+        super().__init__()
+        self.writer = tf.summary.create_file_writer(str(log_dir))
+        self.frames, self.every = frames, every
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(self.model.optimizer.iterations)
+        if step % self.every == 0 and logs:
+            with self.writer.as_default(step=step):
+                for key, name in (("loss", "total"), ("reconstruction", "reconstruction"), ("kl", "kl")):
+                    tf.summary.scalar(f"loss/{name}", float(logs[key]))
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = int(self.model.optimizer.iterations)
+        with self.writer.as_default(step=step):
+            for key in ("loss", "reconstruction", "kl"):
+                if logs and key in logs:
+                    tf.summary.scalar(f"epoch/{key}", float(logs[key]))
+            if len(self.frames):
+                recon = self.model(self.frames, training=False)
+                grid = tf.concat([self.frames, recon], axis=1)  # real above reconstruction
+                tf.summary.image("reconstruction", grid, max_outputs=len(self.frames))
+        self.writer.flush()
+
+
+def _sample_frames(files: list[Path], count: int = 8) -> np.ndarray:
+    """``count`` frames spread over the first file(s), float32 [count, 64, 64, 3] for figures and TensorBoard."""
+    with np.load(files[0]) as data:
+        obs = data["obs"]
+    index = np.linspace(0, len(obs) - 1, num=min(count, len(obs))).astype(int)
+    return obs[index].astype(np.float32) / 255.0
+
+
+def _load_backup(backup_dir: Path) -> tuple[ConvVAE, dict] | None:
+    state_path = backup_dir / "state.json"
+    if not state_path.exists() or not (backup_dir / "checkpoint.keras").exists():
+        return None
+    state = json.loads(state_path.read_text())
+    model = keras.models.load_model(backup_dir / "checkpoint.keras")
+    # Re-compile with the restored optimizer (its Adam moments and step count come back with the file).
+    compile_vae(model, model.optimizer or make_optimizer())
+    return model, state
+
+
+def is_complete(cfg: Config, run_dir: Path) -> bool:
+    state_path = run_dir / "vae" / "train_state.json"
+    if not (state_path.exists() and vae_path(run_dir).exists() and (run_dir / "vae" / "saved_model").is_dir()):
+        return False
+    state = json.loads(state_path.read_text())
+    return bool(state.get("complete")) and state.get("epochs", 0) >= cfg.vae.epochs
+
+
+def train(cfg: Config, run_dir: str | os.PathLike, callbacks: tuple = (), verbose: int | str = "auto") -> dict:
+    """Train V on ``<run>/rollouts`` for ``cfg.vae.epochs`` epochs (resuming a backup), then save and export.
+
+    Args:
+        cfg: the resolved config.
+        run_dir: the run folder.
+        callbacks: extra Keras callbacks (tests use one to interrupt the run).
+        verbose: Keras ``fit`` verbosity (progress bar).
+    Returns:
+        the final train_state dict.
+    Raises:
+        TrainingDiverged: the loss became non-finite (the last good backup is kept).
+        ConfigError: no rollouts, or fewer frames than one batch.
+    """
+    run_dir = Path(run_dir)
+    out = run_dir / "vae"
+    if is_complete(cfg, run_dir):
+        print(f"[vae] already trained: {vae_path(run_dir)} (delete it to retrain)", flush=True)
+        return json.loads((out / "train_state.json").read_text())
+    with stage_timer(run_dir, "vae_train"):
+        return _train(cfg, run_dir, out, callbacks, verbose)
+
+
+def _train(cfg: Config, run_dir: Path, out: Path, callbacks: tuple, verbose) -> dict:
+    rollouts = run_dir / "rollouts"
+    files, lengths = scan_rollouts(rollouts, cfg.env.action_size, cfg.vae.max_episodes)
+    if not files:
+        raise ConfigError(f"no valid rollouts in {rollouts}; run `python -m envs collect` first")
+    frames = int(sum(lengths))
+    steps_per_epoch = frames // cfg.vae.batch_size
+    if steps_per_epoch == 0:
+        raise ConfigError(f"{frames} frames is fewer than one batch of {cfg.vae.batch_size}; "
+                          f"collect more or lower --vae.batch_size")
+    backup_dir = out / "backup"
+    atomic.remove_temp_files(backup_dir)
+    atomic.remove_temp_files(out)
+    restored = _load_backup(backup_dir)
+    finished = out / "train_state.json"
+    if restored is None and finished.exists() and vae_path(run_dir).exists():
+        # A finished run asked for more epochs (--vae.epochs raised): continue from the saved model.
+        done_epochs = int(json.loads(finished.read_text()).get("epochs", 0))
+        model = keras.models.load_model(vae_path(run_dir))
+        compile_vae(model, model.optimizer or make_optimizer(cfg.vae.learning_rate))
+        state = {"epoch": done_epochs, "step": 0}
+        print(f"[vae] continuing the finished run from epoch {done_epochs + 1}", flush=True)
+    elif restored is None:
+        model, state = build_vae(cfg), {"epoch": 0, "step": 0}
+    else:
+        model, state = restored
+        print(f"[vae] resuming from {backup_dir}: epoch {state['epoch'] + 1}, step {state['step']} "
+              f"(global step {state.get('global_step')})", flush=True)
+    print(f"[vae] {len(files)} episodes, {frames} frames, {steps_per_epoch} steps/epoch x {cfg.vae.epochs} epochs, "
+          f"Nz {cfg.vae.z_size}", flush=True)
+
+    tb = TensorBoardLogger(out / "tb", _sample_frames(files))
+    wall0 = time.monotonic()
+    for epoch in range(state["epoch"], cfg.vae.epochs):
+        skip = state["step"] if epoch == state["epoch"] else 0
+        if skip >= steps_per_epoch:
+            continue
+        dataset = frame_dataset(rollouts, cfg.env.action_size, cfg.vae.batch_size, cfg.vae.shuffle_buffer,
+                                seed=cfg.vae.seed + EPOCH_SEED_STRIDE * epoch, files=files)
+        checkpointer = Checkpointer(backup_dir, cfg.vae.checkpoint_every, epoch, skip)
+        model.fit(dataset.skip(skip).repeat(), epochs=epoch + 1, initial_epoch=epoch,
+                  steps_per_epoch=steps_per_epoch - skip, shuffle=False, verbose=verbose,
+                  callbacks=[checkpointer, tb, *callbacks])
+        if checkpointer.diverged:
+            raise TrainingDiverged(
+                f"V's loss became NaN/inf at {checkpointer.diverged}; stopped. The last good checkpoint is kept in "
+                f"{backup_dir} and the run resumes from it; lower --vae.learning_rate or check the rollouts.")
+        if model.stop_training:  # stopped by another callback (e.g. an interrupt test)
+            raise KeyboardInterrupt(f"training stopped during epoch {epoch + 1}")
+
+    save_keras_atomic(model, vae_path(run_dir))
+    from vae.export import export_saved_model  # local: export pulls in tf.saved_model machinery
+    from vae.figures import reconstruction_figure
+
+    export_saved_model(model, out / "saved_model")
+    reconstruction_figure(run_dir, cfg, out / "reconstruction.png")
+    state = {"complete": True, "epochs": cfg.vae.epochs, "steps_per_epoch": steps_per_epoch, "frames": frames,
+             "episodes": len(files), "global_step": int(model.optimizer.iterations),
+             "wall_s_last_part": round(time.monotonic() - wall0, 2)}
+    atomic.write_json(out / "train_state.json", state)
+    for name in ("checkpoint.keras", "state.json"):
+        (backup_dir / name).unlink(missing_ok=True)
+    print(f"[vae] done: {vae_path(run_dir)}, {out / 'saved_model'}, {out / 'reconstruction.png'}", flush=True)
+    return state
+
+
+__all__ = ["train", "TrainingDiverged", "is_complete", "load_vae"]

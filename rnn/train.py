@@ -27,7 +27,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
 import tensorflow as tf
 import keras
 
@@ -149,14 +148,6 @@ def save_keras_atomic(model: keras.Model, path: Path) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
-
-
-def total_steps(cfg: Config, batches_per_epoch: int | None) -> int:
-    if cfg.rnn.steps > 0:
-        return cfg.rnn.steps
-    if batches_per_epoch is None:  # random-episode batches: one "epoch" = as many batches as episodes / B
-        raise ValueError("epochs need batches_per_epoch")
-    return cfg.rnn.epochs * batches_per_epoch
 
 
 def train(cfg: Config, run_dir: str | os.PathLike, checkpoint_steps: int = 200, checkpoint_seconds: float = 300.0,

@@ -220,12 +220,13 @@ def test_batched_seeded_runs_repeat_and_seeds_differ():
     np.testing.assert_array_equal(first.returns, first.lengths.astype(np.float32))  # reward 1 per step
 
 
-def test_compaction_does_not_change_results():
-    """(XLA, the production path.) Buckets only change how many rows run; the rollouts (and their noise) are the same, exactly."""
+@pytest.mark.parametrize("jit", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_compaction_does_not_change_results(jit):
+    """Plain graph and XLA (the production path; ~20 s of compiling). Buckets only change how many rows run; the rollouts (and their noise) are the same, exactly."""
     rnn = small_rnn(-0.12)
     mu, logvar = initial_z()
     params = np.random.default_rng(1).normal(0, 0.5, (4, SHAPE.num_params)).astype(np.float32)
-    kwargs = dict(segment_steps=4, min_bucket=2)
+    kwargs = dict(segment_steps=4, min_bucket=8, jit_compile=jit)
     compacted = BatchedDream(rnn, mu, logvar, SHAPE, 1.15, 100, compact=True, **kwargs).rollout(params, 16, 9)
     full = BatchedDream(rnn, mu, logvar, SHAPE, 1.15, 100, compact=False, **kwargs).rollout(params, 16, 9)
     assert compacted.lengths.std() > 3  # rollouts end at different times, so buckets really shrink

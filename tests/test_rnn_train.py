@@ -205,3 +205,17 @@ def test_cli_train_writes_model_history_figure(tmp_path):
     assert loss_figure(run, tmp_path / "loss.png").stat().st_size > 1000
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0 and "already trained" in res.stdout
+
+
+def test_dream_strip_figure(tmp_path):
+    from rnn.figures import dream_strip_figure
+    from vae.model import ConvVAE
+    cfg = _cfg("doom")
+    run = tmp_path / "run"
+    _write_series(run / "series", [30], cfg.vae.z_size, cfg.env.action_size)
+    (run / "vae").mkdir(parents=True)
+    ConvVAE(cfg.vae.z_size, 0.5, 0).save(run / "vae" / "model.keras")
+    (run / "rnn").mkdir()
+    MDNRNN(cfg.vae.z_size, cfg.env.action_size, 16, 5, predict_death=True, seed=0).save(run / "rnn" / "model.keras")
+    out = dream_strip_figure(run, cfg, tmp_path / "strip.png", num_frames=4, stride=2)
+    assert out.stat().st_size > 1000

@@ -50,6 +50,18 @@ def savez(path: str | os.PathLike, **arrays: np.ndarray) -> None:
     write_bytes(path, buffer.getvalue())
 
 
+def save_keras(model, path: str | os.PathLike) -> None:
+    """``model.save`` (Keras native file) to a temp file in the same folder, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}{TMP_MARK}{os.getpid()}.keras")  # Keras wants the .keras ending
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def remove_temp_files(folder: str | os.PathLike) -> list[Path]:
     """Delete the temp files a killed writer left in ``folder`` (not recursive); return what was deleted."""
     folder = Path(folder)

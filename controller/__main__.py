@@ -89,14 +89,15 @@ def _train(args) -> int:
         print(f"[controller] {out} already complete ({cfg.es.generations} generations); nothing to do")
         return 0
     backend = _backend(cfg, run_dir, args, cfg.es.dream)  # validates inputs before anything is written
-    try:
-        if not (run_dir / cli.CONFIG_FILE).exists():
-            cli.save_run_config(cfg, run_dir)
-        atomic.write_text(out / "config.json", cfg.to_json() + "\n")
-        with stage_timer(run_dir, "controller_train"):
+    if not (run_dir / cli.CONFIG_FILE).exists():
+        cli.save_run_config(cfg, run_dir)
+    atomic.write_text(out / "config.json", cfg.to_json() + "\n")
+    # close() joins the worker processes inside the timer, so their CPU time is counted (children's rusage).
+    with stage_timer(run_dir, "controller_train"):
+        try:
             train(cfg, out, backend)
-    finally:
-        backend.close()
+        finally:
+            backend.close()
     return 0
 
 
@@ -121,11 +122,11 @@ def _evaluate(args) -> int:
     temperature = cfg.es.temperature if dream else None
     backend = _backend(cfg, run_dir, args, dream)
     stage = "evaluate_dream" if dream else "evaluate"
-    try:
-        with stage_timer(run_dir, stage):
+    with stage_timer(run_dir, stage):
+        try:
             result = evaluate(cfg, out, backend, params_file, dream, temperature)
-    finally:
-        backend.close()
+        finally:
+            backend.close()
     print(f"[controller] {result['mode']} score over {result['episodes']} episodes: "
           f"{result['mean']:.2f} ± {result['std']:.2f} (min {np.min(result['scores']):.1f}, max "
           f"{np.max(result['scores']):.1f}) -> {out / result_name(dream, temperature)}")

@@ -85,11 +85,10 @@ class PoolBackend:
 
 
 def real_factory(cfg: Config, run_dir: Path):
-    from controller.agent import agent_factory
+    from controller.agent import agent_factory, has_models
 
-    for name in ("vae/model.keras", "rnn/model.keras"):
-        if not (Path(run_dir) / name).exists():
-            raise ConfigError(f"{Path(run_dir) / name} not found: train V and M first")
+    if not has_models(run_dir):
+        raise ConfigError(f"{run_dir} holds no V and M (vae/, rnn/ model.keras or saved_model): train V and M first")
     return functools.partial(agent_factory, str(run_dir), cfg.to_dict())
 
 

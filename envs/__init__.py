@@ -21,6 +21,13 @@ _ENVS = (
     dict(id=DOOMDREAM_ID, entry_point="envs.dream:DoomDreamEnv", max_episode_steps=2100),
 )
 
+
+
+def env_kwargs(cfg) -> dict:
+    """Constructor arguments of the experiment's real env that come from the config (Doom: the skill level)."""
+    return {"skill": cfg.env.doom_skill} if cfg.env.env_id == TAKECOVER_ID else {}
+
+
 for _spec in _ENVS:
     if _spec["id"] not in registry:
         register(**_spec)

@@ -32,7 +32,7 @@ import numpy as np
 from common import atomic
 from common.config import Config
 from common.timing import stage_timer
-from envs import episodes
+from envs import env_kwargs, episodes
 
 SEED_STRIDE = 1_000_003  # retry k of episode i uses seed + i + k * SEED_STRIDE
 MAX_ATTEMPTS = 1000
@@ -50,6 +50,7 @@ class Job:
     experiment: str
     env_id: str
     max_steps: int
+    env_kwargs: dict
     max_frames: int
     min_frames: int
     base_seed: int
@@ -73,7 +74,8 @@ def make_env(job: Job):
     import envs  # noqa: F401 - registers the ids
 
     kwargs = {"full_episode": True} if job.experiment == "carracing" else {}
-    return gym.make(job.env_id, max_episode_steps=job.max_steps, disable_env_checker=True, **kwargs)
+    return gym.make(job.env_id, max_episode_steps=job.max_steps, disable_env_checker=True, **kwargs,
+                    **job.env_kwargs)
 
 
 def run_episode(env, policy, seed: int, max_frames: int) -> dict[str, np.ndarray]:
@@ -206,6 +208,7 @@ def check_existing(folder: Path, count: int, action_size: int, full: bool = Fals
 def make_job(cfg: Config, run_dir: Path) -> Job:
     c = cfg.collect
     return Job(experiment=cfg.experiment, env_id=cfg.env.env_id, max_steps=cfg.env.max_steps,
+               env_kwargs=env_kwargs(cfg),
                max_frames=min(c.max_frames, cfg.env.max_steps), min_frames=c.min_frames, base_seed=c.seed,
                action_size=cfg.env.action_size, folder=str(run_dir / ROLLOUT_DIR))
 

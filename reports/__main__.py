@@ -2,6 +2,7 @@
 
     python -m reports reproduce --experiment doom --preset tiny      # collect ... evaluate, then the report
     python -m reports make --experiment doom --run-dir runs/doom-tiny # the report of what the run holds now
+    python -m reports publish --run-dir runs/doom-small --to reports/results/doom   # the committable part
 """
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce = commands.add_parser(
         "reproduce", help="run every stage (skipping complete ones, resuming an interrupted one), then the report")
     cli.add_config_args(reproduce)
+    publish = commands.add_parser(
+        "publish", help="copy a finished run's committable part (SavedModels, controller, report) to a folder")
+    publish.add_argument("--run-dir", required=True, help="the finished run")
+    publish.add_argument("--to", required=True, help="destination folder (replaced), e.g. reports/results/doom")
     return parser
 
 
@@ -35,6 +40,14 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "publish":
+        from pathlib import Path
+
+        from reports.publish import publish
+
+        info = publish(Path(args.run_dir), Path(args.to))
+        print(f"[reports] published {info['folder']} ({info['bytes'] / 2**20:.1f} MiB)", flush=True)
+        return 0
     cfg, run_dir = cli.resolve(args)
     cli.print_config(cfg, run_dir)
     if args.command == "make":

@@ -63,7 +63,7 @@ class StageFailed(RuntimeError):
 
 def _run_stage(stage: Stage, argv: list[str], bar: tqdm, log) -> None:
     """Run one stage, passing its lines through ``tqdm.write`` and its \\r-updates into the bar's postfix."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = {"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ, "PYTHONUNBUFFERED": "1"}  # TF's C++ info lines are noise here
     tail: list[str] = []
     proc = subprocess.Popen(argv, cwd=_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     assert proc.stdout is not None

@@ -139,17 +139,6 @@ def _write_history(path: Path, rows: list[dict]) -> None:
     atomic.write_text(path, buf.getvalue())
 
 
-def save_keras_atomic(model: keras.Model, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}{atomic.TMP_MARK}{os.getpid()}.keras")
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def train(cfg: Config, run_dir: str | os.PathLike, checkpoint_steps: int = 200, checkpoint_seconds: float = 300.0,
           stop_after: int | None = None, progress: bool = True, export: bool = True) -> dict:
     """Train (or resume) M in ``run_dir``; returns a summary dict. ``stop_after`` N: stop after N steps of
@@ -242,7 +231,7 @@ def train(cfg: Config, run_dir: str | os.PathLike, checkpoint_steps: int = 200, 
             if bar is not None:
                 bar.close()
             writer.flush()
-        save_keras_atomic(trainer.model, model_path(run_dir))
+        atomic.save_keras(trainer.model, model_path(run_dir))
         if export:
             from rnn.export import export_saved_model
             export_saved_model(trainer.model, out_dir / "saved_model")

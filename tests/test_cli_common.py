@@ -29,6 +29,8 @@ def run_main(argv):
     ["--experiment", "doom", "--collect.episodes", "ten"],
     ["--experiment", "doom", "--collect.min_frames", "3000"],  # >= max_frames
     ["--experiment", "carracing", "--controller.inputs", "zch"],
+    ["--experiment", "doom", "--env.doom_skill", "6"],
+    ["--experiment", "doom", "--env.doom_skill", "0"],
     ["--experiment", "doom", "--no-such-flag", "1"],
     [],  # no experiment and no run to take it from
 ])

@@ -99,7 +99,7 @@ def test_doom_settings_and_frames(doom_env):
     # The HUD's status bar fills the bottom 32 rows (208..239); the crop keeps rows 0..199 only.
     assert screen[208:].std() > 2 * screen[150:200].std()
     frames, rewards = [obs], []
-    for _ in range(30):
+    for _ in range(120):  # long enough for fireballs (the brightest pixels) to appear
         obs, reward, terminated, truncated, _ = doom_env.step(np.array([0.0], np.float32))
         rewards.append(reward)
         if terminated:
@@ -138,7 +138,7 @@ def test_doom_death_terminates(doom_env):
         obs, reward, terminated, truncated, _ = doom_env.step(np.array([0.0], np.float32))
         if terminated or truncated:
             break
-    assert terminated and not truncated and t < 2099  # standing still dies fast at skill 5
+    assert terminated and not truncated and t < 2099  # standing still dies
     assert obs.shape == (64, 64, 3) and not obs.any()  # no screen after death
 
 
@@ -157,6 +157,42 @@ def test_doom_repeat_policy_statistics():
     assert holds.max() <= 10
     a, b = DoomRepeatPolicy(5), DoomRepeatPolicy(5)
     assert all(np.array_equal(a(None), b(None)) for _ in range(10))
+
+
+def test_doom_skill_comes_from_the_config():
+    from pathlib import Path
+
+    from common.config import make_config
+    from envs.collect import make_job
+
+    assert make_job(make_config("doom", "tiny"), Path("run")).env_kwargs == {"skill": 4}
+    assert make_job(make_config("doom", "tiny", {"env.doom_skill": 5}), Path("run")).env_kwargs == {"skill": 5}
+    assert envs.env_kwargs(make_config("carracing", "tiny")) == {}
+
+
+def _repeat_policy_lengths(env, episodes: int) -> np.ndarray:
+    lengths = []
+    for i in range(episodes):
+        obs, _ = env.reset(seed=500 + i)
+        policy, t, done = DoomRepeatPolicy(i), 0, False
+        while not done:
+            obs, _, terminated, truncated, _ = env.step(np.asarray(policy(obs), np.float32).reshape(1))
+            t, done = t + 1, terminated or truncated
+        lengths.append(t)
+    return np.asarray(lengths)
+
+
+def test_default_skill_matches_the_papers_random_policy(doom_env):
+    """The paper's random policy survives 210 +- 108 steps; the default skill (4) is calibrated on that: the
+    authors' collection policy lives ~260 steps there and ~95 at vizdoom's skill 5 (bench/doom_skill.py)."""
+    default = _repeat_policy_lengths(doom_env, 12)
+    hard = gym.make(envs.TAKECOVER_ID, skill=5)
+    try:
+        nightmare = _repeat_policy_lengths(hard, 12)
+    finally:
+        hard.close()
+    assert 150 < default.mean() < 400, default
+    assert nightmare.mean() < 0.6 * default.mean(), (nightmare, default)
 
 
 def test_conv2d_valid_matches_naive():

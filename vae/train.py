@@ -37,17 +37,6 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or inf; the last good checkpoint is kept."""
 
 
-def save_keras_atomic(model: keras.Model, path: Path) -> None:
-    """``model.save`` to a temp file in the same folder, then rename (a kill never leaves a partial file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}{atomic.TMP_MARK}{os.getpid()}.keras")
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 class Checkpointer(keras.callbacks.Callback):
     """Atomic backup every ``every`` global steps and at each epoch end; stops on a non-finite loss.
 
@@ -62,7 +51,7 @@ class Checkpointer(keras.callbacks.Callback):
         self.steps_run = 0
 
     def save(self, epoch: int, step: int) -> None:
-        save_keras_atomic(self.model, self.backup_dir / "checkpoint.keras")
+        atomic.save_keras(self.model, self.backup_dir / "checkpoint.keras")
         atomic.write_json(self.backup_dir / "state.json",
                           {"epoch": epoch, "step": step, "global_step": int(self.model.optimizer.iterations)})
 
@@ -211,7 +200,7 @@ def _train(cfg: Config, run_dir: Path, out: Path, callbacks: tuple, verbose) -> 
         if model.stop_training:  # stopped by another callback (e.g. an interrupt test)
             raise KeyboardInterrupt(f"training stopped during epoch {epoch + 1}")
 
-    save_keras_atomic(model, vae_path(run_dir))
+    atomic.save_keras(model, vae_path(run_dir))
     from vae.export import export_saved_model  # local: export pulls in tf.saved_model machinery
     from vae.figures import reconstruction_figure
 

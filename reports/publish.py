@@ -1,0 +1,100 @@
+"""``python -m reports publish --run-dir D --to FOLDER``: the small, committable part of a finished run.
+
+Copies what a reader needs to check and re-score the result, and nothing bulky: the run's config and timings, V's
+and M's SavedModels (the real-env agent serves from them when the Keras files are absent,
+:func:`controller.agent.load_models`), M's loss history, each controller folder's parameters, logs and
+evaluations (not the CMA state: it is the size of the covariance matrix), and the report. It then writes
+FOLDER/README.md from the run's own files: the commands that ran (from ``reproduce.log`` and the stage logs), the
+wall time of each stage (``timings.json``) and the size of what was copied. Rollouts, series, Keras files,
+backups and TensorBoard logs stay in the run folder.
+
+The result can be re-scored with ``python -m controller evaluate --run-dir FOLDER --episodes 100 --seed S``.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from common import atomic
+from common.config import ConfigError
+from reports.reproduce import LOG_FILE
+from reports.tables import fmt_duration
+
+FILES = ("config.json", "timings.json", "rnn/history.csv")
+FOLDERS = ("vae/saved_model", "rnn/saved_model", "report")
+CONTROLLER_FILES = ("best.json", "config.json", "history.csv", "eval_history.csv")
+MAX_BYTES = 60 * 2 ** 20  # issue 7: under 60 MB in all
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _commands(run_dir: Path) -> list[str]:
+    """The stage commands in the order they ran, from the ``===== <date> <command>`` lines of reproduce.log."""
+    log = run_dir / LOG_FILE
+    if not log.exists():
+        return []
+    lines = [line[6:].strip() for line in log.read_text(errors="replace").splitlines() if line.startswith("===== ")]
+    return lines
+
+
+def publish(run_dir: Path, to: Path) -> dict:
+    """Copy the committable files of ``run_dir`` into ``to`` (replacing it) and write ``to/README.md``."""
+    run_dir, to = Path(run_dir), Path(to)
+    missing = [p for p in (*FILES[:2], *FOLDERS) if not (run_dir / p).exists()]
+    if missing:
+        raise ConfigError(f"{run_dir} lacks {', '.join(missing)}: finish the run (python -m reports reproduce) first")
+    controllers = sorted(p for p in run_dir.glob("controller*") if (p / "best.json").exists())
+    if not controllers:
+        raise ConfigError(f"{run_dir} holds no trained controller (controller*/best.json)")
+    tmp = to.with_name(f".{to.name}{atomic.TMP_MARK}publish")
+    shutil.rmtree(tmp, ignore_errors=True)
+    for rel in (*FILES, *FOLDERS):
+        src = run_dir / rel
+        if src.is_dir():
+            shutil.copytree(src, tmp / rel)
+        elif src.exists():
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, tmp / rel)
+    for folder in controllers:
+        names = [*CONTROLLER_FILES, *(p.name for p in folder.glob("evaluation_*.json"))]
+        for name in names:
+            if (folder / name).exists():
+                (tmp / folder.name).mkdir(parents=True, exist_ok=True)
+                shutil.copy2(folder / name, tmp / folder.name / name)
+    total = _size(tmp)
+    if total > MAX_BYTES:
+        shutil.rmtree(tmp)
+        raise ConfigError(f"the files to publish take {total / 2**20:.1f} MiB, over {MAX_BYTES / 2**20:.0f} MiB")
+    timings = json.loads((run_dir / "timings.json").read_text())
+    atomic.write_text(tmp / "README.md", _readme(run_dir, to, timings, _commands(run_dir), tmp))
+    if to.exists():
+        shutil.rmtree(to)
+    tmp.rename(to)
+    return {"folder": str(to), "bytes": _size(to)}
+
+
+def _readme(run_dir: Path, to: Path, timings: dict, commands: list[str], tmp: Path) -> str:
+    config = json.loads((run_dir / "config.json").read_text())
+    lines = [f"# Published run: {config['experiment']}, preset {config['preset']}", "",
+             f"Written by `python -m reports publish --run-dir {run_dir} --to {to}` from the run's own files. "
+             f"The report is [report/REPORT.md](report/REPORT.md); every number in it is in "
+             f"[report/results.json](report/results.json).", "",
+             "## Re-score the agent", "",
+             f"    python -m controller evaluate --run-dir {to} --episodes 100 --seed S", "",
+             "Any S in [eval_rollouts, 2**30 - 100) works; the report's score used the config's `evaluate.seed`. "
+             "V and M are served from the SavedModels below.", "",
+             "## Commands that ran", "",
+             "In order, as `reproduce.log` recorded them (a stage that was resumed appears more than once):", ""]
+    lines += [f"    {c}" for c in commands] or ["    (no reproduce.log in the run)"]
+    lines += ["", "## Wall time of each stage", "", "| stage | wall | CPU | parts | machine |", "|---|---|---|---|---|"]
+    for stage, entry in timings.items():
+        lines.append(f"| {stage} | {fmt_duration(entry.get('wall_s'))} | {fmt_duration(entry.get('cpu_s'))} | "
+                     f"{entry.get('parts', 1)} | {entry.get('machine', '')} |")
+    total = sum(e.get("wall_s", 0.0) for e in timings.values())
+    lines += [f"| all | {fmt_duration(total)} | | | |", "", "## Files", "", "| path | size |", "|---|---|"]
+    for path in sorted(p for p in tmp.iterdir()):
+        lines.append(f"| `{path.name}` | {_size(path) / 2**20:.1f} MiB |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,53 @@
+"""The real-env agent reads V and M from the Keras files or, in a result folder that ships only the SavedModels,
+from those: the same episode either way."""
+import shutil
+
+import numpy as np
+import pytest
+
+from common.config import ConfigError, make_config
+from controller.agent import Agent, has_models
+from controller.model import controller_shape
+from rnn.export import export_saved_model as export_rnn
+from rnn.model import MDNRNN
+from vae.export import export_saved_model as export_vae
+from vae.model import ConvVAE
+
+
+def test_saved_models_alone_play_the_same_episode(tmp_path):
+    cfg = make_config("doom", "tiny", {"rnn.hidden_size": 32})
+    full = tmp_path / "full"
+    (full / "vae").mkdir(parents=True)
+    (full / "rnn").mkdir()
+    vae = ConvVAE(cfg.vae.z_size, 0.5, 0)
+    vae.encode(np.zeros((1, 64, 64, 3), np.float32))
+    rnn = MDNRNN(cfg.vae.z_size, cfg.env.action_size, 32, 5, predict_death=True, seed=0)
+    vae.save(full / "vae" / "model.keras")
+    rnn.save(full / "rnn" / "model.keras")
+    export_vae(vae, full / "vae" / "saved_model")
+    export_rnn(rnn, full / "rnn" / "saved_model")
+    served = tmp_path / "served"
+    for part in ("vae", "rnn"):
+        shutil.copytree(full / part / "saved_model", served / part / "saved_model")
+    assert has_models(full) and has_models(served) and not has_models(tmp_path / "empty")
+
+    # Large weights so that C really turns left and right and the episode depends on M's state.
+    params = np.random.default_rng(3).normal(0, 2.0, controller_shape(cfg).num_params).astype(np.float32)
+    keras_agent, served_agent = Agent(full, cfg, threads=None), Agent(served, cfg, threads=None)
+    try:
+        for seed in (11, 12):
+            actions = {}
+            for name, agent in (("keras", keras_agent), ("served", served_agent)):
+                zs = []
+                ret, length = agent.episode(params, seed, on_step=lambda frame, z: zs.append(z))
+                actions[name] = (ret, length, np.stack(zs))
+            assert actions["keras"][:2] == actions["served"][:2]
+            np.testing.assert_allclose(actions["keras"][2], actions["served"][2], atol=1e-4)
+    finally:
+        keras_agent.env.close()
+        served_agent.env.close()
+
+
+def test_missing_models_are_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="train V and M first"):
+        Agent(tmp_path, make_config("doom", "tiny"), threads=None)

@@ -143,6 +143,27 @@ def _agent_frames(cfg: Config, run_dir: Path, out_path: Path, results: dict) -> 
     figures.frame_strip_figure(rows, out_path)
 
 
+def m_diagnostics(cfg: Config, run_dir: Path) -> dict | None:
+    """Doom: M's death recall, false alarms and z NLL (``rnn/diagnostics.json``; computed and saved when the
+    file is missing or older than M). None for CarRacing or before M is trained; {"error": ...} on failure."""
+    model = run_dir / "rnn" / "model.keras"
+    if cfg.experiment != "doom" or not model.exists():
+        return None
+    from rnn.diagnostics import DIAGNOSTICS_FILE
+
+    path = run_dir / "rnn" / DIAGNOSTICS_FILE
+    try:
+        if not path.exists() or path.stat().st_mtime < model.stat().st_mtime:
+            from rnn.diagnostics import diagnose
+            from rnn.model import load_rnn
+
+            atomic.write_json(path, diagnose(load_rnn(run_dir), run_dir / "series", cfg.vae.z_size,
+                                             cfg.env.action_size))
+        return tables.read_json(path)
+    except Exception as err:  # noqa: BLE001 - a diagnostic that fails must not cost the whole report
+        return {"error": traceback.format_exception_only(type(err), err)[-1].strip()}
+
+
 def draw_figures(cfg: Config, run_dir: Path, out_dir: Path, results: dict, controllers: list[dict],
                  reference: dict) -> None:
     threshold = cfg.env.reward_threshold if cfg.experiment == "carracing" else None
@@ -294,6 +315,7 @@ def _models_md(results: dict) -> list[str]:
            _figure_md(results, "vae_reconstruction", "V: real frames (top) over V's reconstructions (bottom)"), "",
            _figure_md(results, "rnn_dream_strip", "M: a dream (M's samples decoded by V) beside the real frames"), "",
            _figure_md(results, "rnn_loss", "M: training loss"), "",
+           *_diagnostics_md(results.get("m_diagnostics")),
            "## 4. The agent " + ("in the dream and in the real game" if doom else "in the real game"), ""]
     episodes = results.get("agent_episodes")
     if episodes:
@@ -306,6 +328,21 @@ def _models_md(results: dict) -> list[str]:
         out += [""]
     out += [_figure_md(results, "agent_frames", "Frames of the final agent, evenly spaced over one episode"), ""]
     return out
+
+
+def _diagnostics_md(diag: dict | None) -> list[str]:
+    if diag is None:
+        return []
+    if "error" in diag:
+        return [f"M diagnostics: unavailable ({diag['error']}).", ""]
+    rows = [["death recall on the fatal frame", fmt_number(diag["death_recall_last"], 3)],
+            [f"death recall within the last {diag['window']} frames", fmt_number(diag["death_recall_window"], 3)],
+            ["false alarms per frame (earlier frames)", fmt_number(diag["false_alarm_rate"], 4)],
+            ["episodes with a false alarm", fmt_number(diag["episodes_with_false_alarm"], 3)],
+            ["z NLL per dimension (τ 1)", fmt_number(diag["z_nll"], 4)]]
+    return ["M's predictions on the recorded episodes (`python -m rnn diagnose`; teacher-forced, "
+            f"{diag['episodes']} training episodes, {diag['episodes_ending_in_death']} ending in death; "
+            "a death probability > 0.5 counts as predicted):", "", markdown_table(["measure", "value"], rows), ""]
 
 
 def _comparison_md(results: dict) -> list[str]:
@@ -382,6 +419,7 @@ def make_report(cfg: Config, run_dir: Path) -> Path:
     out_dir = run_dir / REPORT_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
     results, controllers, reference = collect_results(cfg, run_dir)
+    results["m_diagnostics"] = m_diagnostics(cfg, run_dir)
     draw_figures(cfg, run_dir, out_dir, results, controllers, reference)
     written = {e["file"] for e in results["figures"].values() if "file" in e}
     for stale in out_dir.glob("*.png"):  # figures of an earlier report that could not be drawn this time

@@ -1,4 +1,4 @@
-"""``python -m rnn {train,summary,export,figures}`` (common flags: --experiment --preset --run-dir, --rnn.*)."""
+"""``python -m rnn {train,summary,export,figures,diagnose}`` (common flags: --experiment --preset --run-dir, --rnn.*)."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from common import cli
+from common.config import ConfigError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,6 +24,10 @@ def _parser() -> argparse.ArgumentParser:
     cli.add_config_args(p)
     p = sub.add_parser("figures", help="write the loss figure and the dream strip to <run>/rnn/")
     cli.add_config_args(p)
+    p = sub.add_parser("diagnose", help="Doom: M's death recall, false alarms and z NLL on the recorded "
+                                        "episodes -> <run>/rnn/diagnostics.json")
+    cli.add_config_args(p)
+    p.add_argument("--episodes", type=int, default=200, help="series episodes to run (default 200)")
     return parser
 
 
@@ -41,6 +46,9 @@ def run() -> int:
         print(f"total parameters: {count_params(model):,d}")
         print(count_params(model))
         return 0
+    if args.command == "diagnose" and (args.episodes < 1 or not cfg.rnn.predict_death):
+        raise ConfigError("--episodes must be >= 1" if args.episodes < 1 else
+                          "diagnose measures M's death head: use it on a Doom run")
     cli.save_run_config(cfg, run_dir)
     cli.print_config(cfg, run_dir)
     if args.command == "train":
@@ -51,6 +59,16 @@ def run() -> int:
         from rnn.export import export_saved_model
         from rnn.model import load_rnn
         print(export_saved_model(load_rnn(run_dir), Path(run_dir) / "rnn" / "saved_model"))
+    elif args.command == "diagnose":
+        import json
+
+        from common import atomic
+        from rnn.diagnostics import DIAGNOSTICS_FILE, diagnose
+        from rnn.model import load_rnn
+        result = diagnose(load_rnn(run_dir), Path(run_dir) / "series", cfg.vae.z_size, cfg.env.action_size,
+                          episodes=args.episodes)
+        atomic.write_json(Path(run_dir) / "rnn" / DIAGNOSTICS_FILE, result)
+        print(json.dumps(result, indent=2))
     elif args.command == "figures":
         from rnn.figures import dream_strip_figure, loss_figure
         print(loss_figure(run_dir, Path(run_dir) / "rnn" / "loss.png"))

@@ -185,7 +185,11 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
             "vae": dict(epochs=3),
             "es": dict(generations=100, eval_rollouts=256),
         },
-        "carracing": {"rnn": dict(steps=1000, batch_size=32)},
+        # CarRacing's CMA-ES runs in the real game (~100-200 env steps/s per core with V and M), so its small
+        # preset also shrinks the population: 16 x 2 episodes of up to 1000 steps per generation.
+        "carracing": {"collect": dict(episodes=200), "rnn": dict(steps=300, batch_size=32),
+                      "es": dict(population_size=16, num_rollouts=2, generations=20, eval_every=5,
+                                 eval_rollouts=32)},
         "doom": {"rnn": dict(epochs=30, batch_size=32), "es": dict(generations=50, eval_every=10)},
     },
 }

@@ -92,4 +92,4 @@ def test_missing_models_exit_2(tmp_path):
     done = subprocess.run([sys.executable, "-m", "controller", "train", "--experiment", "carracing", "--preset",
                            "tiny", "--run-dir", str(tmp_path / "run")], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
-    assert done.returncode == 2 and "not found" in done.stderr
+    assert done.returncode == 2 and "train V and M first" in done.stderr

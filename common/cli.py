@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Callable
@@ -106,8 +107,18 @@ def print_config(cfg: Config, run_dir: Path) -> None:
     print(f"[worldmodels] experiment={cfg.experiment} preset={cfg.preset} run_dir={run_dir}", flush=True)
 
 
+def _exit_on_sigterm(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(run: Callable[[], int | None]) -> None:
-    """Call ``run``; exit 2 with one line on ConfigError, 130 on Ctrl-C, else its return code."""
+    """Call ``run``; exit 2 with one line on ConfigError, 130 on Ctrl-C, else its return code.
+
+    SIGTERM (``kill``, ``pkill``) becomes SystemExit, so ``finally`` blocks still run: a stage killed that way
+    records its time in timings.json like an interrupted one (SIGKILL cannot be caught; the atomic writes keep
+    its files whole).
+    """
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         code = run()
     except ConfigError as err:

@@ -51,6 +51,7 @@ class Job:
     env_id: str
     max_steps: int
     env_kwargs: dict
+    max_hold: int
     max_frames: int
     min_frames: int
     base_seed: int
@@ -102,7 +103,7 @@ def collect_one(env, job: Job, index: int, alive=lambda: True) -> EpisodeResult 
     discarded = 0
     for attempt in range(MAX_ATTEMPTS):
         seed = episode_seed(job.base_seed, index, attempt)
-        ep = run_episode(env, make_random_policy(job.experiment, seed), seed, job.max_frames)
+        ep = run_episode(env, make_random_policy(job.experiment, seed, job.max_hold), seed, job.max_frames)
         length = len(ep["obs"])
         if length > job.min_frames:
             if not alive():
@@ -208,7 +209,7 @@ def check_existing(folder: Path, count: int, action_size: int, full: bool = Fals
 def make_job(cfg: Config, run_dir: Path) -> Job:
     c = cfg.collect
     return Job(experiment=cfg.experiment, env_id=cfg.env.env_id, max_steps=cfg.env.max_steps,
-               env_kwargs=env_kwargs(cfg),
+               env_kwargs=env_kwargs(cfg), max_hold=c.max_hold,
                max_frames=min(c.max_frames, cfg.env.max_steps), min_frames=c.min_frames, base_seed=c.seed,
                action_size=cfg.env.action_size, folder=str(run_dir / ROLLOUT_DIR))
 

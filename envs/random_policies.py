@@ -31,16 +31,17 @@ def _sigmoid(v: np.ndarray) -> np.ndarray:
 class DoomRepeatPolicy:
     """Uniform action in [-1, 1) held by the authors' repeat rule (``doomrnn/extract.py``)."""
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, max_hold: int = 10):
         self.rng = np.random.default_rng(seed)
-        self.repeat = int(self.rng.integers(1, 11))
+        self.max_hold = int(max_hold)  # the authors' 10; larger values reach the walls (README "Results")
+        self.repeat = int(self.rng.integers(1, self.max_hold + 1))
         self.frame = 0
         self.action = np.zeros(1, np.float32)
 
     def __call__(self, obs=None) -> np.ndarray:
         if self.frame % self.repeat == 0:
             self.action = np.array([self.rng.random() * 2.0 - 1.0], np.float32)
-            self.repeat = int(self.rng.integers(1, 11))
+            self.repeat = int(self.rng.integers(1, self.max_hold + 1))
         self.frame += 1
         return self.action.copy()
 
@@ -108,10 +109,10 @@ class CarRacingRandomAgent:
         return action
 
 
-def make_random_policy(experiment: str, seed: int):
+def make_random_policy(experiment: str, seed: int, max_hold: int = 10):
     """The authors' data-collection policy of ``experiment`` for the episode collected with ``seed``."""
     if experiment == "doom":
-        return DoomRepeatPolicy(seed)
+        return DoomRepeatPolicy(seed, max_hold)
     if experiment == "carracing":
         return CarRacingRandomAgent(seed)
     raise ValueError(f"no random policy for experiment {experiment!r}")

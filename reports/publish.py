@@ -3,7 +3,8 @@
 Copies what a reader needs to check and re-score the result, and nothing bulky: the run's config and timings, V's
 and M's SavedModels (the real-env agent serves from them when the Keras files are absent,
 :func:`controller.agent.load_models`), M's loss history, each controller folder's parameters, logs and
-evaluations (not the CMA state: it is the size of the covariance matrix), and the report. It then writes
+evaluations (not the CMA state: it is the size of the covariance matrix), the report, and ``diagnosis/``
+(bench outputs saved into the run, e.g. ``bench/dream_gap.py ... > <run>/diagnosis/dream_gap.txt``). It then writes
 FOLDER/README.md from the run's own files: the commands that ran (from ``reproduce.log`` and the stage logs), the
 wall time of each stage (``timings.json``) and the size of what was copied. Rollouts, series, Keras files,
 backups and TensorBoard logs stay in the run folder.
@@ -21,8 +22,8 @@ from common.config import ConfigError
 from reports.reproduce import LOG_FILE
 from reports.tables import fmt_duration
 
-FILES = ("config.json", "timings.json", "rnn/history.csv")
-FOLDERS = ("vae/saved_model", "rnn/saved_model", "report")
+FILES = ("config.json", "timings.json", "rnn/history.csv", "rnn/diagnostics.json")
+FOLDERS = ("vae/saved_model", "rnn/saved_model", "report", "diagnosis")  # diagnosis/: saved bench outputs
 CONTROLLER_FILES = ("best.json", "config.json", "history.csv", "eval_history.csv")
 MAX_BYTES = 60 * 2 ** 20  # issue 7: under 60 MB in all
 
@@ -43,7 +44,7 @@ def _commands(run_dir: Path) -> list[str]:
 def publish(run_dir: Path, to: Path) -> dict:
     """Copy the committable files of ``run_dir`` into ``to`` (replacing it) and write ``to/README.md``."""
     run_dir, to = Path(run_dir), Path(to)
-    missing = [p for p in (*FILES[:2], *FOLDERS) if not (run_dir / p).exists()]
+    missing = [p for p in (*FILES[:2], *FOLDERS[:3]) if not (run_dir / p).exists()]
     if missing:
         raise ConfigError(f"{run_dir} lacks {', '.join(missing)}: finish the run (python -m reports reproduce) first")
     controllers = sorted(p for p in run_dir.glob("controller*") if (p / "best.json").exists())

@@ -93,3 +93,19 @@ def test_missing_models_exit_2(tmp_path):
                            "tiny", "--run-dir", str(tmp_path / "run")], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 2 and "train V and M first" in done.stderr
+
+
+def test_sigterm_records_the_stage_time_and_exits_143(tmp_path):
+    """kill (SIGTERM) ends a command through its finally blocks: timings.json gets the part that ran."""
+    import json
+
+    run = tmp_path / "run"
+    proc = subprocess.Popen(_cmd(run, "--es.generations", "100000"), cwd=ROOT, env=ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and not (run / "controller" / "es_state.pkl").exists():
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    entry = json.loads((run / "timings.json").read_text())["controller_train"]
+    assert entry["parts"] == 1 and entry["wall_s"] > 0

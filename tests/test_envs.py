@@ -155,6 +155,10 @@ def test_doom_repeat_policy_statistics():
     assert abs(holds.mean() - 3.7) < 0.15
     assert abs((holds == 1).mean() - 0.22) < 0.03
     assert holds.max() <= 10
+    long = DoomRepeatPolicy(0, max_hold=100)
+    actions = np.array([long(None)[0] for _ in range(20000)])
+    change = np.flatnonzero(np.diff(actions) != 0) + 1
+    assert 10 < np.diff(np.concatenate([[0], change])).max() <= 100  # holds beyond the authors' 10 frames
     a, b = DoomRepeatPolicy(5), DoomRepeatPolicy(5)
     assert all(np.array_equal(a(None), b(None)) for _ in range(10))
 

@@ -129,7 +129,7 @@ def _evaluate(args) -> int:
             backend.close()
     print(f"[controller] {result['mode']} score over {result['episodes']} episodes: "
           f"{result['mean']:.2f} ± {result['std']:.2f} (min {np.min(result['scores']):.1f}, max "
-          f"{np.max(result['scores']):.1f}) -> {out / result_name(dream, temperature)}")
+          f"{np.max(result['scores']):.1f}) -> {out / result_name(dream, temperature, cfg.evaluate.seed)}")
     return 0
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from common import atomic
-from common.config import Config, ConfigError
+from common.config import Config, ConfigError, EvalConfig
 from controller.es import TRAIN_SEED_LOW
 from controller.model import controller_shape
 
@@ -39,8 +39,11 @@ def evaluation_seeds(cfg: Config) -> list[int]:
     return seeds
 
 
-def result_name(dream: bool, temperature: float | None) -> str:
-    return f"evaluation_dream_tau{temperature:.2f}.json" if dream else "evaluation_real.json"
+def result_name(dream: bool, temperature: float | None, seed: int = EvalConfig.seed) -> str:
+    """evaluation_real.json / evaluation_dream_tau{τ}.json for the default seeds (what the report reads); another
+    first seed gets its own file (..._seed{S}.json), so re-scoring never overwrites the reported score."""
+    stem = f"evaluation_dream_tau{temperature:.2f}" if dream else "evaluation_real"
+    return f"{stem}.json" if seed == EvalConfig.seed else f"{stem}_seed{seed}.json"
 
 
 def evaluate(cfg: Config, out: Path, backend, params_file: Path, dream: bool, temperature: float | None) -> dict:
@@ -53,5 +56,5 @@ def evaluate(cfg: Config, out: Path, backend, params_file: Path, dream: bool, te
               "episodes": len(seeds), "seeds": seeds, "scores": scores,
               "lengths": [int(v) for v in np.asarray(lengths)], "mean": float(np.mean(scores)),
               "std": float(np.std(scores)), "generation": generation, "params_file": str(params_file)}
-    atomic.write_json(out / result_name(dream, temperature), result)
+    atomic.write_json(out / result_name(dream, temperature, cfg.evaluate.seed), result)
     return result

@@ -51,3 +51,12 @@ def test_saved_models_alone_play_the_same_episode(tmp_path):
 def test_missing_models_are_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="train V and M first"):
         Agent(tmp_path, make_config("doom", "tiny"), threads=None)
+
+
+def test_rescoring_with_another_seed_keeps_the_reported_file():
+    from controller.evaluate import result_name
+
+    assert result_name(False, None) == "evaluation_real.json"
+    assert result_name(True, 1.15) == "evaluation_dream_tau1.15.json"
+    assert result_name(False, None, 20_000_000) == "evaluation_real_seed20000000.json"
+    assert result_name(True, 1.0, 123) == "evaluation_dream_tau1.00_seed123.json"

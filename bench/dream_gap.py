@@ -10,7 +10,8 @@ A dream where these controllers live much longer than in the real game cannot te
 
 ``--holds N``: also plays N episodes holding one action (-1 left, 0 stay, +1 right) for the whole episode, in the
 dream at the first τ (:class:`envs.dream.DoomDreamEnv`) and in the real game: the policies a dream-trained C
-falls into when M has never seen a long hold. Seeds come from the training range (2**30 + i), never the
+falls into when M has never seen a long hold. ``--match-holds EVALUATION_JSON`` checks whether an evaluated
+controller behaves as a held action in the real game. Seeds come from the training range (2**30 + i), never the
 evaluation seeds; nothing is written.
 """
 from __future__ import annotations
@@ -31,6 +32,9 @@ def main() -> None:
     parser.add_argument("--taus", type=float, nargs="+", default=[1.0, 1.15, 1.5, 2.0])
     parser.add_argument("--no-real", action="store_true", help="skip the real-game episodes")
     parser.add_argument("--holds", type=int, default=0, help="episodes per held action (0: skip)")
+    parser.add_argument("--match-holds", metavar="EVALUATION_JSON",
+                        help="replay an evaluation's seeds with each held action and count the episodes whose "
+                             "length equals the evaluated controller's (all equal: C just holds that action)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -70,6 +74,30 @@ def main() -> None:
               f"{time.perf_counter() - start:.0f} s)", flush=True)
     if args.holds:
         hold_lengths(run_dir, cfg, args.taus[0], args.holds, seeds[0])
+    if args.match_holds:
+        match_holds(cfg, Path(args.match_holds))
+
+
+def match_holds(cfg, evaluation: Path) -> None:
+    import json
+
+    import numpy as np
+
+    from envs.doom import TakeCover64Env
+
+    result = json.loads(evaluation.read_text())
+    env = TakeCover64Env(skill=cfg.env.doom_skill)
+    for value in (-1.0, 1.0):
+        same = 0
+        for seed, length in zip(result["seeds"], result["lengths"]):
+            env.reset(seed=seed)
+            t, done = 0, False
+            while not done and t < cfg.env.max_steps:
+                _, _, terminated, truncated, _ = env.step(np.array([value], np.float32))
+                t, done = t + 1, terminated or truncated
+            same += int(t == length)
+        print(f"{evaluation}: hold {value:+.0f} gives the same length on {same} of {len(result['seeds'])} "
+              f"episodes", flush=True)
 
 
 def hold_lengths(run_dir: Path, cfg, tau: float, episodes: int, first_seed: int) -> None:

@@ -6,10 +6,12 @@
 ``--mode fast`` is what the project runs (XLA-compiled train step and encoder, uint8 input cast inside the
 compiled function). Warm-up steps (tracing, compilation) are excluded. Numerics are the authors' in both modes.
 
-Measured on the 2-core dev VM (x86_64, AVX-512, TF 2.21 CPU, oneDNN on; other jobs were running, so +-10%):
-    plain: train ~830 frames/s, encode ~5,300 frames/s (eager Keras call per batch of 100)
-    fast:  train ~765-830 frames/s (unchanged: Keras' graph step is already oneDNN-bound, ~50% of FP32 peak),
-           encode ~9,100 frames/s (tf.function graph, uint8 in, cast inside; 1.7x)
+Measured 2026-11-25 on the 2-core dev VM (x86_64, AVX-512, TF 2.21 CPU, oneDNN on), nothing else running:
+    plain: train 443 frames/s, encode 2,719 frames/s (eager Keras call per batch of 100)
+    fast:  train 481 frames/s (Keras' graph step is oneDNN-bound already), encode 5,485 frames/s (tf.function
+           graph, uint8 in, cast inside: 2.0x)
+    (an earlier session on this VM measured train ~800 and encode 5,300 / 9,100 frames/s, with the same
+    ratios; VM speed varies between sessions. `python -m vae train` on the small Doom run: ~457 frames/s.)
     tried: XLA train step 160-460 frames/s (XLA's CPU convolutions skip oneDNN: 3-5x slower, so off on CPU);
            XLA encoder ~4,700; steps_per_execution 4 and 2 intra-op threads: no change.
 """

@@ -4,8 +4,8 @@ Built on vizdoom's own gymnasium env (the class behind ``VizdoomTakeCover-v1``, 
 settings changed to match the authors' ppaquette env (spec §1.4):
 
 - ``doom_skill`` 4 by default (constructor argument ``skill``; config ``env.doom_skill``). The authors' env asked
-  for skill 5, but skill 5 of vizdoom 1.3 is another game: a random policy survives 70 +- 23 steps there
-  (uniform action per step) against the paper's 210 +- 108, while skill 4 gives 236 +- 90 (skills 3 and 4
+  for skill 5, but skill 5 of vizdoom 1.3 is another game: a random policy survives 65.8 +- 18.5 steps there
+  (uniform action per step) against the paper's 210 +- 108, while skill 4 gives 209.9 +- 95.9 (skills 3 and 4
   play alike). ``python bench/doom_skill.py`` re-measures it; README "Deviations";
 - ``render_hud = true`` so the bottom status bar is drawn (rows 208..239 of the 320x240 screen in vizdoom 1.3.2)
   and the authors' crop (rows 0..399 of 480, here rows 0..199 of 240) removes it;

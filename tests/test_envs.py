@@ -188,7 +188,7 @@ def _repeat_policy_lengths(env, episodes: int) -> np.ndarray:
 
 def test_default_skill_matches_the_papers_random_policy(doom_env):
     """The paper's random policy survives 210 +- 108 steps; the default skill (4) is calibrated on that: the
-    authors' collection policy lives ~260 steps there and ~95 at vizdoom's skill 5 (bench/doom_skill.py)."""
+    authors' collection policy lives ~330 steps there and ~84 at vizdoom's skill 5 (bench/doom_skill.py)."""
     default = _repeat_policy_lengths(doom_env, 12)
     hard = gym.make(envs.TAKECOVER_ID, skill=5)
     try:

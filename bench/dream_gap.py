@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -54,7 +55,6 @@ def main() -> None:
     seeds = [TRAIN_SEED_LOW + args.seed * 100_000 + i for i in range(args.candidates)]
     print(f"{args.candidates} controllers θ ~ N(0, {cfg.es.sigma_init}²), {n} parameters; run {run_dir}")
     for tau in args.taus:
-        from dataclasses import replace
         dream_cfg = replace(cfg, es=replace(cfg.es, num_rollouts=args.rollouts))
         backend = DreamBackend(dream_cfg, run_dir, tau)
         start = time.perf_counter()
@@ -62,7 +62,6 @@ def main() -> None:
         print(f"dream τ {tau:4.2f}: {lengths.mean():7.1f} ± {lengths.std():6.1f} steps "
               f"({args.rollouts} episodes per controller, {time.perf_counter() - start:.0f} s)", flush=True)
     if not args.no_real:
-        from dataclasses import replace
         real_cfg = replace(cfg, es=replace(cfg.es, num_rollouts=1))
         backend = PoolBackend(real_cfg, real_factory(real_cfg, run_dir))
         try:
@@ -78,24 +77,28 @@ def main() -> None:
         match_holds(cfg, Path(args.match_holds))
 
 
+def held_length(env, value: float, seed: int, max_steps: int) -> int:
+    """Steps survived with the action ``value`` held for the whole episode (reset with ``seed``)."""
+    import numpy as np
+
+    env.reset(seed=seed)
+    t, done = 0, False
+    while not done and t < max_steps:
+        _, _, terminated, truncated, _ = env.step(np.array([value], np.float32))
+        t, done = t + 1, terminated or truncated
+    return t
+
+
 def match_holds(cfg, evaluation: Path) -> None:
     import json
-
-    import numpy as np
 
     from envs.doom import TakeCover64Env
 
     result = json.loads(evaluation.read_text())
     env = TakeCover64Env(skill=cfg.env.doom_skill)
     for value in (-1.0, 1.0):
-        same = 0
-        for seed, length in zip(result["seeds"], result["lengths"]):
-            env.reset(seed=seed)
-            t, done = 0, False
-            while not done and t < cfg.env.max_steps:
-                _, _, terminated, truncated, _ = env.step(np.array([value], np.float32))
-                t, done = t + 1, terminated or truncated
-            same += int(t == length)
+        same = sum(held_length(env, value, seed, cfg.env.max_steps) == length
+                   for seed, length in zip(result["seeds"], result["lengths"]))
         print(f"{evaluation}: hold {value:+.0f} gives the same length on {same} of {len(result['seeds'])} "
               f"episodes", flush=True)
 
@@ -113,14 +116,7 @@ def hold_lengths(run_dir: Path, cfg, tau: float, episodes: int, first_seed: int)
             "real game ": TakeCover64Env(skill=cfg.env.doom_skill)}
     for value in (-1.0, 0.0, 1.0):
         for name, env in envs.items():
-            lengths = []
-            for i in range(episodes):
-                env.reset(seed=first_seed + i)
-                t, done = 0, False
-                while not done and t < cfg.env.max_steps:
-                    _, _, terminated, truncated, _ = env.step(np.array([value], np.float32))
-                    t, done = t + 1, terminated or truncated
-                lengths.append(t)
+            lengths = [held_length(env, value, first_seed + i, cfg.env.max_steps) for i in range(episodes)]
             print(f"hold {value:+.0f}, {name}: {np.mean(lengths):7.1f} ± {np.std(lengths):6.1f} steps "
                   f"({episodes} episodes; cap {cfg.env.max_steps})", flush=True)
 

@@ -10,8 +10,6 @@ Measured 2026-11-25 on the 2-core dev VM (x86_64, AVX-512, TF 2.21 CPU, oneDNN o
     plain: train 443 frames/s, encode 2,719 frames/s (eager Keras call per batch of 100)
     fast:  train 481 frames/s (Keras' graph step is oneDNN-bound already), encode 5,485 frames/s (tf.function
            graph, uint8 in, cast inside: 2.0x)
-    (an earlier session on this VM measured train ~800 and encode 5,300 / 9,100 frames/s, with the same
-    ratios; VM speed varies between sessions. `python -m vae train` on the small Doom run: ~457 frames/s.)
     tried: XLA train step 160-460 frames/s (XLA's CPU convolutions skip oneDNN: 3-5x slower, so off on CPU);
            XLA encoder ~4,700; steps_per_execution 4 and 2 intra-op threads: no change.
 """

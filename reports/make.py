@@ -149,16 +149,12 @@ def m_diagnostics(cfg: Config, run_dir: Path) -> dict | None:
     model = run_dir / "rnn" / "model.keras"
     if cfg.experiment != "doom" or not model.exists():
         return None
-    from rnn.diagnostics import DIAGNOSTICS_FILE
+    from rnn.diagnostics import DIAGNOSTICS_FILE, write_diagnostics
 
     path = run_dir / "rnn" / DIAGNOSTICS_FILE
     try:
         if not path.exists() or path.stat().st_mtime < model.stat().st_mtime:
-            from rnn.diagnostics import diagnose
-            from rnn.model import load_rnn
-
-            atomic.write_json(path, diagnose(load_rnn(run_dir), run_dir / "series", cfg.vae.z_size,
-                                             cfg.env.action_size))
+            return write_diagnostics(run_dir, cfg)
         return tables.read_json(path)
     except Exception as err:  # noqa: BLE001 - a diagnostic that fails must not cost the whole report
         return {"error": traceback.format_exception_only(type(err), err)[-1].strip()}

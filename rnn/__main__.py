@@ -62,13 +62,8 @@ def run() -> int:
     elif args.command == "diagnose":
         import json
 
-        from common import atomic
-        from rnn.diagnostics import DIAGNOSTICS_FILE, diagnose
-        from rnn.model import load_rnn
-        result = diagnose(load_rnn(run_dir), Path(run_dir) / "series", cfg.vae.z_size, cfg.env.action_size,
-                          episodes=args.episodes)
-        atomic.write_json(Path(run_dir) / "rnn" / DIAGNOSTICS_FILE, result)
-        print(json.dumps(result, indent=2))
+        from rnn.diagnostics import write_diagnostics
+        print(json.dumps(write_diagnostics(run_dir, cfg, args.episodes), indent=2))
     elif args.command == "figures":
         from rnn.figures import dream_strip_figure, loss_figure
         print(loss_figure(run_dir, Path(run_dir) / "rnn" / "loss.png"))

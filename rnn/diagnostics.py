@@ -30,6 +30,17 @@ from vae.model import sample_z
 DIAGNOSTICS_FILE = "diagnostics.json"  # in <run>/rnn/
 
 
+def write_diagnostics(run_dir: str | Path, cfg, episodes: int = 200) -> dict:
+    """:func:`diagnose` the run's M on its series; write and return ``<run>/rnn/diagnostics.json``."""
+    from common import atomic
+    from rnn.model import load_rnn
+
+    run_dir = Path(run_dir)
+    result = diagnose(load_rnn(run_dir), run_dir / "series", cfg.vae.z_size, cfg.env.action_size, episodes=episodes)
+    atomic.write_json(run_dir / "rnn" / DIAGNOSTICS_FILE, result)
+    return result
+
+
 def diagnose(model, series_dir: str | Path, z_size: int, action_size: int, episodes: int = 200,
              window: int = 5, seed: int = 0) -> dict:
     """Death recall, false alarms and z NLL of ``model`` (an MDNRNN with a death head) over the first

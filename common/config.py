@@ -44,6 +44,10 @@ class CollectConfig:
     workers: int = _f(2, "parallel worker processes", 1)
     seed: int = _f(0, "episode i is collected with seed + i")
     max_hold: int = _f(10, "Doom: the random policy holds each action 1..max_hold frames (authors 10)", 1)
+    policy: str = _f("random", "random: the authors' random policy; agent: the run's own V, M and C "
+                               "(controller/best.json) with exploration, the paper's iterative training (Doom)", None)
+    explore: float = _f(0.3, "policy agent: share of the random policy's holds in which its random action "
+                             "replaces C's")
 
 
 @dataclass(frozen=True)
@@ -207,6 +211,7 @@ SECTION_CLASSES: dict[str, type] = {
 }
 
 CONTROLLER_INPUTS = ("zh", "zch", "z", "z_hidden")
+COLLECT_POLICIES = ("random", "agent")
 
 
 def coerce(section: str, name: str, value: Any) -> Any:
@@ -245,6 +250,12 @@ def validate(cfg: Config) -> Config:
             if minimum is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
                 if value < minimum:
                     raise ConfigError(f"{section}.{f.name} must be >= {minimum}, got {value}")
+    if cfg.collect.policy not in COLLECT_POLICIES:
+        raise ConfigError(f"collect.policy must be one of {', '.join(COLLECT_POLICIES)}, got {cfg.collect.policy!r}")
+    if cfg.collect.explore > 1:
+        raise ConfigError(f"collect.explore is a probability, got {cfg.collect.explore}")
+    if cfg.collect.policy == "agent" and cfg.experiment != "doom":
+        raise ConfigError("collect.policy agent explores with the Doom random policy's holds: doom only")
     if cfg.controller.inputs not in CONTROLLER_INPUTS:
         raise ConfigError(f"controller.inputs must be one of {', '.join(CONTROLLER_INPUTS)}, "
                           f"got {cfg.controller.inputs!r}")

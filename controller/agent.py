@@ -87,9 +87,10 @@ class Agent:
         run_dir: the run folder holding V and M (Keras files, or only the SavedModels: :func:`load_models`).
         cfg: the resolved config.
         threads: TensorFlow threads (workers use 1 so N workers use N cores).
+        with_env: make the env for :meth:`episode`; ``envs collect`` steps its own env through :meth:`policy`.
     """
 
-    def __init__(self, run_dir: str | Path, cfg: Config, threads: int | None = 1):
+    def __init__(self, run_dir: str | Path, cfg: Config, threads: int | None = 1, with_env: bool = True):
         import tensorflow as tf
 
         if threads:
@@ -102,41 +103,58 @@ class Agent:
 
         self.cfg, self.shape = cfg, controller_shape(cfg)
         encode, rnn_state = load_models(run_dir, cfg)
-        self.env = make_env(cfg)
+        self.env = make_env(cfg) if with_env else None
         car = cfg.experiment == "carracing"
         shape = self.shape
 
-        def step(frame, h, c, restart, params, seed):
+        def step(frame, h, c, restart, params, seed, forced, use_forced):
             x = tf.cast(frame, tf.float32)[None] / 255.0
             mu, logvar = encode(x)
             z = sample_z(mu, logvar, seed)
             a = act(params, observation(z, c, h, shape), shape)
             if car:  # gas (a1 + 1) / 2, brake clip(a2, 0, 1); M saw the action as sent to the game
                 a = tf.stack([a[:, 0], (a[:, 1] + 1.0) / 2.0, tf.clip_by_value(a[:, 2], 0.0, 1.0)], axis=-1)
+            a = tf.where(use_forced, forced[None], a)  # exploration: M must see the action actually taken
             h, c = rnn_state(z, a, None if car else restart, h, c)
             return a[0], h, c, z[0]
 
         self._step = tf.function(step, reduce_retracing=True)
         self._tf = tf
 
-    def episode(self, params, seed: int, on_step=None) -> tuple[float, int]:
-        """Play one episode with ``reset(seed=seed)``; returns (return, length in steps).
+    def policy(self, params, seed: int, on_step=None):
+        """The acting function of one episode, ``action = act(frame, forced=None)``, M's state kept inside.
 
-        ``on_step(frame uint8 [64,64,3], z [Nz])`` is called before each action (video).
+        ``forced`` (an env action) replaces C's action for that step, and M consumes it (exploration in
+        ``envs collect``). ``on_step(frame uint8 [64,64,3], z [Nz])`` is called before each action (video).
         """
         tf = self._tf
         params = tf.constant(np.asarray(params, np.float32))
-        frame, _ = self.env.reset(seed=int(seed))
-        h = c = tf.zeros([1, self.cfg.rnn.hidden_size], tf.float32)
-        restart = tf.ones([1], tf.float32)
-        total, steps = 0.0, 0
-        while True:
-            key = tf.constant([int(seed) % (2**31 - 1), steps], tf.int32)
-            action, h, c, z = self._step(tf.constant(frame), h, c, restart, params, key)
+        no_action = tf.zeros([self.cfg.env.action_size], tf.float32)
+        state = dict(h=tf.zeros([1, self.cfg.rnn.hidden_size], tf.float32), restart=tf.ones([1], tf.float32),
+                     steps=0)
+        state["c"] = state["h"]
+
+        def act(frame, forced=None):
+            key = tf.constant([int(seed) % (2**31 - 1), state["steps"]], tf.int32)
+            extra = (no_action, tf.constant(False)) if forced is None else (
+                tf.constant(np.asarray(forced, np.float32)), tf.constant(True))
+            action, state["h"], state["c"], z = self._step(tf.constant(frame), state["h"], state["c"],
+                                                           state["restart"], params, key, *extra)
             if on_step is not None:
                 on_step(frame, z.numpy())
-            restart = tf.zeros([1], tf.float32)
-            frame, reward, terminated, truncated, _ = self.env.step(action.numpy())
+            state["restart"] = tf.zeros([1], tf.float32)
+            state["steps"] += 1
+            return action.numpy()
+
+        return act
+
+    def episode(self, params, seed: int, on_step=None) -> tuple[float, int]:
+        """Play one episode with ``reset(seed=seed)``; returns (return, length in steps). See :meth:`policy`."""
+        act = self.policy(params, seed, on_step)
+        frame, _ = self.env.reset(seed=int(seed))
+        total, steps = 0.0, 0
+        while True:
+            frame, reward, terminated, truncated, _ = self.env.step(act(frame))
             total += float(reward)
             steps += 1
             if terminated or truncated:

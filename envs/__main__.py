@@ -26,10 +26,12 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
 
     def run() -> int:
+        from envs.collect import check_policy, collect
+
         cfg, run_dir = cli.resolve(args)  # raises ConfigError before anything is written
+        check_policy(cfg, run_dir)
         cli.save_run_config(cfg, run_dir)
         cli.print_config(cfg, run_dir)
-        from envs.collect import collect
 
         return collect(cfg, run_dir, full=args.full_check)
 

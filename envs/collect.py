@@ -9,6 +9,9 @@
   not); ``done[t]`` is True only when step t terminated the episode (death / off-track; never for the cap).
   CarRacing runs with ``full_episode=True`` as the authors' extract step: the env's own termination is ignored,
   so every CarRacing episode is ``collect.max_frames`` frames.
+- ``collect.policy agent`` (Doom) collects with the run's own trained agent instead, exploring with the random
+  policy's holds (``envs.random_policies.ExploringPolicy``): step 2 of the paper's iterative training. Give
+  such episodes indices and seeds of their own (``--episodes`` above the random ones, ``--collect.seed``).
 - Work is spread over ``collect.workers`` spawned processes (one env each, reused across episodes). Files are
   written atomically (temp file + rename), so a killed run leaves finished files and temp leftovers only; a
   re-run deletes the leftovers, checks the existing files, reports each corrupt one (one line) and collects it
@@ -30,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from common import atomic
-from common.config import Config
+from common.config import Config, ConfigError
 from common.timing import stage_timer
 from envs import env_kwargs, episodes
 
@@ -57,6 +60,10 @@ class Job:
     base_seed: int
     action_size: int
     folder: str
+    policy: str = "random"  # collect.policy; "agent" also needs run_dir and cfg (the run's V, M and C)
+    explore: float = 0.0
+    run_dir: str = ""
+    cfg: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -96,14 +103,37 @@ def run_episode(env, policy, seed: int, max_frames: int) -> dict[str, np.ndarray
                 reward=np.asarray(rewards, np.float32), done=np.asarray(dones, np.bool_))
 
 
+_AGENT: dict = {}  # policy "agent": V + M + C and C's parameters, built once per process
+
+
+def controller_file(run_dir) -> Path:
+    return Path(run_dir) / "controller" / "best.json"
+
+
+def make_policy(job: Job, seed: int):
+    """The collection policy of the episode with ``seed``: the authors' random one, or the run's agent exploring."""
+    from envs.random_policies import ExploringPolicy, make_random_policy
+
+    if job.policy == "random":
+        return make_random_policy(job.experiment, seed, job.max_hold)
+    if _AGENT.get("run_dir") != job.run_dir:
+        from common.config import config_from_dict
+        from controller.agent import Agent
+        from controller.evaluate import read_params
+        from controller.model import controller_shape
+
+        cfg = config_from_dict(job.cfg)
+        params, _ = read_params(controller_file(job.run_dir), controller_shape(cfg).num_params)
+        _AGENT.update(agent=Agent(job.run_dir, cfg, threads=1, with_env=False), params=params, run_dir=job.run_dir)
+    return ExploringPolicy(_AGENT["agent"].policy(_AGENT["params"], seed), seed, job.explore, job.max_hold)
+
+
 def collect_one(env, job: Job, index: int, alive=lambda: True) -> EpisodeResult | None:
     """Collect episode ``index`` (retrying short Doom episodes with derived seeds) and save it atomically."""
-    from envs.random_policies import make_random_policy
-
     discarded = 0
     for attempt in range(MAX_ATTEMPTS):
         seed = episode_seed(job.base_seed, index, attempt)
-        ep = run_episode(env, make_random_policy(job.experiment, seed, job.max_hold), seed, job.max_frames)
+        ep = run_episode(env, make_policy(job, seed), seed, job.max_frames)
         length = len(ep["obs"])
         if length > job.min_frames:
             if not alive():
@@ -206,12 +236,22 @@ def check_existing(folder: Path, count: int, action_size: int, full: bool = Fals
 
 
 # ---- the command ------------------------------------------------------------------------------------------------
+def check_policy(cfg: Config, run_dir: Path) -> None:
+    """Policy "agent" plays the run's own V, M and C: raise ConfigError (before anything is written) without them."""
+    from controller.agent import has_models
+
+    if cfg.collect.policy == "agent" and not (has_models(run_dir) and controller_file(run_dir).exists()):
+        raise ConfigError(f"collect.policy agent plays the run's own agent: {run_dir} needs V and M (vae/, rnn/) "
+                          f"and controller/best.json")
+
+
 def make_job(cfg: Config, run_dir: Path) -> Job:
     c = cfg.collect
     return Job(experiment=cfg.experiment, env_id=cfg.env.env_id, max_steps=cfg.env.max_steps,
                env_kwargs=env_kwargs(cfg), max_hold=c.max_hold,
                max_frames=min(c.max_frames, cfg.env.max_steps), min_frames=c.min_frames, base_seed=c.seed,
-               action_size=cfg.env.action_size, folder=str(run_dir / ROLLOUT_DIR))
+               action_size=cfg.env.action_size, folder=str(run_dir / ROLLOUT_DIR), policy=c.policy,
+               explore=c.explore, run_dir=str(run_dir), cfg=cfg.to_dict())
 
 
 def _results(job: Job, todo: list[int], workers: int):

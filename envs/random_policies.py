@@ -37,13 +37,36 @@ class DoomRepeatPolicy:
         self.repeat = int(self.rng.integers(1, self.max_hold + 1))
         self.frame = 0
         self.action = np.zeros(1, np.float32)
+        self.new_hold = False  # whether the last call started a hold
 
     def __call__(self, obs=None) -> np.ndarray:
-        if self.frame % self.repeat == 0:
+        self.new_hold = self.frame % self.repeat == 0
+        if self.new_hold:
             self.action = np.array([self.rng.random() * 2.0 - 1.0], np.float32)
             self.repeat = int(self.rng.integers(1, self.max_hold + 1))
         self.frame += 1
         return self.action.copy()
+
+
+class ExploringPolicy:
+    """The paper's iterative training (section 5, step 2): collect with the trained agent, plus exploration.
+
+    ``act(obs, forced)`` is the agent's acting function (:meth:`controller.agent.Agent.policy`). The holds of
+    :class:`DoomRepeatPolicy` (same seed) cut the episode into segments; each segment, with probability
+    ``explore``, takes that policy's held random action instead of C's (M still consumes the action taken).
+    """
+
+    def __init__(self, act, seed: int, explore: float, max_hold: int = 10):
+        self.act, self.explore = act, float(explore)
+        self.holds = DoomRepeatPolicy(seed, max_hold)
+        self.rng = np.random.default_rng([seed, 1])  # apart from the hold schedule's stream
+        self.exploring = False
+
+    def __call__(self, obs) -> np.ndarray:
+        random_action = self.holds(obs)
+        if self.holds.new_hold:
+            self.exploring = bool(self.rng.random() < self.explore)
+        return np.asarray(self.act(obs, random_action if self.exploring else None), np.float32)
 
 
 def conv2d_valid(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, stride: int = STRIDE) -> np.ndarray:

@@ -48,6 +48,37 @@ def test_saved_models_alone_play_the_same_episode(tmp_path):
         served_agent.env.close()
 
 
+def test_forced_action_is_taken_and_fed_to_m(tmp_path):
+    """Exploration (envs collect, policy agent): the forced action is returned, and M's next state is the one
+    that action gives, the same as if C had chosen it."""
+    cfg = make_config("doom", "tiny", {"rnn.hidden_size": 32})
+    (tmp_path / "vae").mkdir()
+    (tmp_path / "rnn").mkdir()
+    vae = ConvVAE(cfg.vae.z_size, 0.5, 0)
+    vae.encode(np.zeros((1, 64, 64, 3), np.float32))
+    vae.save(tmp_path / "vae" / "model.keras")
+    MDNRNN(cfg.vae.z_size, 1, 32, 5, predict_death=True, seed=0).save(tmp_path / "rnn" / "model.keras")
+    agent = Agent(tmp_path, cfg, threads=None, with_env=False)
+    assert agent.env is None
+    frames = np.random.default_rng(0).integers(0, 256, (3, 64, 64, 3), dtype=np.uint8)
+    params = np.zeros(controller_shape(cfg).num_params, np.float32)  # C answers tanh(0) = 0 to anything
+    chosen = agent.policy(params, 5)
+    assert np.allclose([chosen(f) for f in frames], 0.0)
+    forced_run = agent.policy(params, 5)
+    assert np.allclose(forced_run(frames[0], np.array([0.9], np.float32)), 0.9)
+    assert np.allclose(forced_run(frames[1]), 0.0)
+    # M consumed 0.9 at step 0: C's input (z, c, h) at step 1 differs from the unforced run's.
+    probe = np.zeros_like(params)
+    probe[cfg.vae.z_size + 32:] = 1.0  # C reads only h: action = tanh(sum h)
+    plain, forced = agent.policy(probe, 5), agent.policy(probe, 5)
+    first = plain(frames[0])
+    forced(frames[0], first)  # forcing C's own action changes nothing
+    assert np.allclose(plain(frames[1]), forced(frames[1]))
+    plain, forced = agent.policy(probe, 5), agent.policy(probe, 5)
+    plain(frames[0]), forced(frames[0], -np.sign(first + 1e-3) * np.ones(1, np.float32))
+    assert not np.allclose(plain(frames[1]), forced(frames[1]))
+
+
 def test_missing_models_are_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="train V and M first"):
         Agent(tmp_path, make_config("doom", "tiny"), threads=None)

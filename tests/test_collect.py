@@ -146,3 +146,13 @@ def test_sigkill_midway_then_resume(tmp_path):
     assert not [p for p in folder.iterdir() if TMP_MARK in p.name]
     assert "collect: complete (60 episodes)" in subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True,
                                                                   text=True, timeout=60).stdout
+
+
+def test_agent_policy_needs_a_trained_agent(tmp_path, capsys):
+    run_dir = tmp_path / "fresh"
+    assert collect(run_dir, "--collect.policy", "agent") == 2
+    assert "needs V and M" in capsys.readouterr().err and not run_dir.exists()  # nothing written
+    assert collect(tmp_path / "car", "--collect.policy", "agent", experiment="carracing") == 2
+    assert collect(tmp_path / "bad", "--collect.policy", "expert") == 2
+    assert collect(tmp_path / "bad", "--collect.explore", "1.5") == 2
+    assert not (tmp_path / "car").exists() and not (tmp_path / "bad").exists()

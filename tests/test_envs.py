@@ -10,7 +10,7 @@ from gymnasium.utils.env_checker import check_env
 
 import envs
 from envs import doom
-from envs.random_policies import CarRacingRandomAgent, DoomRepeatPolicy, conv2d_valid
+from envs.random_policies import CarRacingRandomAgent, DoomRepeatPolicy, ExploringPolicy, conv2d_valid
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +161,34 @@ def test_doom_repeat_policy_statistics():
     assert 10 < np.diff(np.concatenate([[0], change])).max() <= 100  # holds beyond the authors' 10 frames
     a, b = DoomRepeatPolicy(5), DoomRepeatPolicy(5)
     assert all(np.array_equal(a(None), b(None)) for _ in range(10))
+
+
+def test_exploring_policy_replaces_whole_holds():
+    calls = []
+
+    def act(obs, forced):  # a stand-in agent that always answers 0.5 and records what it was forced to take
+        calls.append(forced)
+        return np.array([0.5], np.float32) if forced is None else forced
+
+    n = 3000
+    for explore, share in ((0.0, 0.0), (1.0, 1.0), (0.3, 0.3)):
+        calls.clear()
+        policy, holds = ExploringPolicy(act, 7, explore), DoomRepeatPolicy(7)
+        actions = np.array([policy(None)[0] for _ in range(n)])
+        random_actions = np.array([holds(None)[0] for _ in range(n)])
+        forced = np.array([c is not None for c in calls])
+        assert len(calls) == n  # the agent sees every frame, also while exploring (M's state)
+        assert np.array_equal(actions[forced], random_actions[forced])  # exploring: the random policy's action
+        assert np.all(actions[~forced] == 0.5)
+        assert abs(forced.mean() - share) < 0.06
+        # Exploration switches on or off only where the random policy starts a hold.
+        starts = np.zeros(n, bool)
+        probe = DoomRepeatPolicy(7)
+        for t in range(n):
+            probe(None)
+            starts[t] = probe.new_hold
+        switches = np.flatnonzero(np.diff(forced.astype(int)) != 0) + 1
+        assert starts[switches].all()
 
 
 def test_doom_skill_comes_from_the_config():

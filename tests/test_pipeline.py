@@ -64,3 +64,14 @@ def test_tiny_doom_pipeline_end_to_end(tmp_path):
     assert again.returncode == 0, again.stderr[-4000:]
     print(f"second run (all stages complete): {time.monotonic() - t0:.1f} s")
     assert json.loads((report / "results.json").read_text())["controllers"][0]["real"] == main["real"]
+
+    # Iterative training, step 2: the trained agent (plus exploration) collects two more episodes.
+    collected = subprocess.run([sys.executable, "-m", "envs", "collect", "--run-dir", str(run), "--episodes", "6",
+                                "--workers", "1", "--collect.policy", "agent", "--collect.seed", "900000"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert collected.returncode == 0, collected.stderr[-4000:]
+    from envs import episodes
+
+    for index in (4, 5):
+        ep = episodes.load_rollout(episodes.episode_path(run / "rollouts", index), 1)
+        assert (int(ep["seed"]) - 900000 - index) % 1_000_003 == 0 and len(ep["obs"]) > 20

@@ -48,6 +48,8 @@ class CollectConfig:
                                "(controller/best.json) with exploration, the paper's iterative training (Doom)", None)
     explore: float = _f(0.3, "policy agent: share of the random policy's holds in which its random action "
                              "replaces C's")
+    agent_dir: str = _f("", "policy agent: the run whose V, M and controller/best.json play (empty: this run)",
+                        None)
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,11 @@
   not); ``done[t]`` is True only when step t terminated the episode (death / off-track; never for the cap).
   CarRacing runs with ``full_episode=True`` as the authors' extract step: the env's own termination is ignored,
   so every CarRacing episode is ``collect.max_frames`` frames.
-- ``collect.policy agent`` (Doom) collects with the run's own trained agent instead, exploring with the random
-  policy's holds (``envs.random_policies.ExploringPolicy``): step 2 of the paper's iterative training. Give
-  such episodes indices and seeds of their own (``--episodes`` above the random ones, ``--collect.seed``).
+- ``collect.policy agent`` (Doom) collects with a trained agent instead (this run's, or ``collect.agent_dir``'s
+  V, M and ``controller/best.json``), exploring with the random policy's holds
+  (``envs.random_policies.ExploringPolicy``): step 2 of the paper's iterative training (``python -m reports
+  iterate``). Give such episodes indices and seeds of their own (``--episodes`` above the earlier ones,
+  ``--collect.seed``).
 - Work is spread over ``collect.workers`` spawned processes (one env each, reused across episodes). Files are
   written atomically (temp file + rename), so a killed run leaves finished files and temp leftovers only; a
   re-run deletes the leftovers, checks the existing files, reports each corrupt one (one line) and collects it
@@ -60,9 +62,9 @@ class Job:
     base_seed: int
     action_size: int
     folder: str
-    policy: str = "random"  # collect.policy; "agent" also needs run_dir and cfg (the run's V, M and C)
+    policy: str = "random"  # collect.policy; "agent" also needs agent_dir and cfg (whose V, M and C play)
     explore: float = 0.0
-    run_dir: str = ""
+    agent_dir: str = ""
     cfg: dict | None = None
 
 
@@ -116,15 +118,16 @@ def make_policy(job: Job, seed: int):
 
     if job.policy == "random":
         return make_random_policy(job.experiment, seed, job.max_hold)
-    if _AGENT.get("run_dir") != job.run_dir:
+    if _AGENT.get("agent_dir") != job.agent_dir:
         from common.config import config_from_dict
         from controller.agent import Agent
         from controller.evaluate import read_params
         from controller.model import controller_shape
 
         cfg = config_from_dict(job.cfg)
-        params, _ = read_params(controller_file(job.run_dir), controller_shape(cfg).num_params)
-        _AGENT.update(agent=Agent(job.run_dir, cfg, threads=1, with_env=False), params=params, run_dir=job.run_dir)
+        params, _ = read_params(controller_file(job.agent_dir), controller_shape(cfg).num_params)
+        agent = Agent(job.agent_dir, cfg, threads=1, with_env=False)
+        _AGENT.update(agent=agent, params=params, agent_dir=job.agent_dir)
     return ExploringPolicy(_AGENT["agent"].policy(_AGENT["params"], seed), seed, job.explore, job.max_hold)
 
 
@@ -236,12 +239,18 @@ def check_existing(folder: Path, count: int, action_size: int, full: bool = Fals
 
 
 # ---- the command ------------------------------------------------------------------------------------------------
+def agent_dir(cfg: Config, run_dir: Path) -> Path:
+    """The run whose agent collects with policy "agent": collect.agent_dir, or this run."""
+    return Path(cfg.collect.agent_dir) if cfg.collect.agent_dir else Path(run_dir)
+
+
 def check_policy(cfg: Config, run_dir: Path) -> None:
-    """Policy "agent" plays the run's own V, M and C: raise ConfigError (before anything is written) without them."""
+    """Policy "agent" plays a trained V, M and C: raise ConfigError (before anything is written) without them."""
     from controller.agent import has_models
 
-    if cfg.collect.policy == "agent" and not (has_models(run_dir) and controller_file(run_dir).exists()):
-        raise ConfigError(f"collect.policy agent plays the run's own agent: {run_dir} needs V and M (vae/, rnn/) "
+    where = agent_dir(cfg, run_dir)
+    if cfg.collect.policy == "agent" and not (has_models(where) and controller_file(where).exists()):
+        raise ConfigError(f"collect.policy agent plays a trained agent: {where} needs V and M (vae/, rnn/) "
                           f"and controller/best.json")
 
 
@@ -251,7 +260,7 @@ def make_job(cfg: Config, run_dir: Path) -> Job:
                env_kwargs=env_kwargs(cfg), max_hold=c.max_hold,
                max_frames=min(c.max_frames, cfg.env.max_steps), min_frames=c.min_frames, base_seed=c.seed,
                action_size=cfg.env.action_size, folder=str(run_dir / ROLLOUT_DIR), policy=c.policy,
-               explore=c.explore, run_dir=str(run_dir), cfg=cfg.to_dict())
+               explore=c.explore, agent_dir=str(agent_dir(cfg, run_dir)), cfg=cfg.to_dict())
 
 
 def _results(job: Job, todo: list[int], workers: int):

@@ -3,6 +3,7 @@
     python -m reports reproduce --experiment doom --preset tiny      # collect ... evaluate, then the report
     python -m reports make --experiment doom --run-dir runs/doom-tiny # the report of what the run holds now
     python -m reports publish --run-dir runs/doom-small --to reports/results/doom   # the committable part
+    python -m reports iterate --from runs/doom-small --run-dir runs/doom-iter1 --episodes 600  # iterative training
 """
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce = commands.add_parser(
         "reproduce", help="run every stage (skipping complete ones, resuming an interrupted one), then the report")
     cli.add_config_args(reproduce)
+    iterate = commands.add_parser(
+        "iterate", help="one round of iterative training (Doom): NEW = PREV's data, V and M, plus episodes played by "
+                        "PREV's agent; then encode, M, C, evaluate, report (resumable)")
+    cli.add_config_args(iterate)
+    iterate.add_argument("--from", dest="previous", required=True, help="the finished run whose agent collects")
+    iterate.add_argument("--episodes", dest="new_episodes", type=int, required=True,
+                         help="episodes the agent collects (added to PREV's)")
     publish = commands.add_parser(
         "publish", help="copy a finished run's committable part (SavedModels, controller, report) to a folder")
     publish.add_argument("--run-dir", required=True, help="the finished run")
@@ -48,6 +56,14 @@ def run(argv: list[str] | None = None) -> int:
         info = publish(Path(args.run_dir), Path(args.to))
         print(f"[reports] published {info['folder']} ({info['bytes'] / 2**20:.1f} MiB)", flush=True)
         return 0
+    if args.command == "iterate":
+        from pathlib import Path
+
+        from reports.iterate import iterate
+
+        if not args.run_dir:
+            raise ConfigError("--run-dir is required: the new run's folder")
+        return iterate(Path(args.previous), Path(args.run_dir), args.new_episodes, _overrides(args))
     cfg, run_dir = cli.resolve(args)
     cli.print_config(cfg, run_dir)
     if args.command == "make":

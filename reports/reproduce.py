@@ -104,9 +104,17 @@ def _run_stage(stage: Stage, argv: list[str], bar: tqdm, log) -> None:
 
 def reproduce(cfg: Config, run_dir: Path, overrides: list[str]) -> int:
     """Run every stage in order; return 0, or the failing stage's exit code after naming it."""
-    plan = stages(cfg)
-    if Path.cwd().resolve() != _ROOT:  # the stages run in the repository root: keep the user's path meaning
-        run_dir = run_dir.resolve()
+    return run_stages(stages(cfg), cfg, run_dir, overrides)
+
+
+def for_stages(path: Path) -> Path:
+    """``path`` as the stages, which run in the repository root, must see it to mean what the user meant."""
+    return path if Path.cwd().resolve() == _ROOT else path.resolve()
+
+
+def run_stages(plan: list[Stage], cfg: Config, run_dir: Path, overrides: list[str]) -> int:
+    """Run ``plan`` in order, logging to <run>/reproduce.log; 0, or the failing stage's exit code after naming it."""
+    run_dir = for_stages(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     done: list[tuple[str, float]] = []

@@ -65,13 +65,27 @@ def test_tiny_doom_pipeline_end_to_end(tmp_path):
     print(f"second run (all stages complete): {time.monotonic() - t0:.1f} s")
     assert json.loads((report / "results.json").read_text())["controllers"][0]["real"] == main["real"]
 
-    # Iterative training, step 2: the trained agent (plus exploration) collects two more episodes.
-    collected = subprocess.run([sys.executable, "-m", "envs", "collect", "--run-dir", str(run), "--episodes", "6",
-                                "--workers", "1", "--collect.policy", "agent", "--collect.seed", "900000"],
-                               cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert collected.returncode == 0, collected.stderr[-4000:]
+    # One round of iterative training: the trained agent (plus exploration) collects 2 more episodes, M goes on,
+    # a new C is trained and scored; the first run is left as it was.
+    rollouts_before = sorted(p.name for p in (run / "rollouts").iterdir())
+    m_steps = len((run / "rnn" / "history.csv").read_text().splitlines()) - 1
+    nxt = tmp_path / "doom-tiny-iter1"
+    argv = [sys.executable, "-m", "reports", "iterate", "--from", str(run), "--run-dir", str(nxt), "--episodes", "2"]
+    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     from envs import episodes
 
-    for index in (4, 5):
-        ep = episodes.load_rollout(episodes.episode_path(run / "rollouts", index), 1)
-        assert (int(ep["seed"]) - 900000 - index) % 1_000_003 == 0 and len(ep["obs"]) > 20
+    assert sorted(p.name for p in (run / "rollouts").iterdir()) == rollouts_before
+    assert len(episodes.list_episode_files(nxt / "rollouts")) == 6
+    assert len(episodes.list_episode_files(nxt / "series")) == 6
+    for index in (4, 5):  # collected with the config's collect.seed + index, as every episode
+        ep = episodes.load_rollout(episodes.episode_path(nxt / "rollouts", index), 1)
+        assert (int(ep["seed"]) - index) % 1_000_003 == 0 and len(ep["obs"]) > 20
+    assert json.loads((nxt / "config.json").read_text())["collect"]["policy"] == "agent"
+    assert len((nxt / "rnn" / "history.csv").read_text().splitlines()) - 1 > m_steps  # M went on
+    assert (nxt / "controller" / "evaluation_real.json").exists() and (nxt / "report" / "REPORT.md").exists()
+    # Complete: the same command resumes and finds nothing to do; a folder not made from this run is refused.
+    assert subprocess.run(argv, cwd=ROOT, capture_output=True, timeout=600).returncode == 0
+    refused = subprocess.run(argv[:5] + [str(nxt), "--run-dir", str(run), "--episodes", "2"], cwd=ROOT,
+                             capture_output=True, text=True)
+    assert refused.returncode == 2 and "not made from" in refused.stderr

@@ -186,7 +186,7 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
     # One 2-core machine, a few hours in all (README: cost table). Doom keeps CMA-ES at the authors' 64 x 16 and
     # cuts data (1000 episodes), epochs and generations; evaluations of the CMA mean come every 10 generations
     # on 256 dream episodes. 20 generations: in the small run the dream fitness was at its 2100-step cap by
-    # generation 5 (reports/results/doom), so more generations buy nothing there.
+    # generation 5 (reports/results/doom-iter0), so more generations buy nothing there.
     "small": {
         "*": {
             "collect": dict(episodes=1000, workers=2),

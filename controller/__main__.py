@@ -89,11 +89,11 @@ def _train(args) -> int:
         print(f"[controller] {out} already complete ({cfg.es.generations} generations); nothing to do")
         return 0
     backend = _backend(cfg, run_dir, args, cfg.es.dream)  # validates inputs before anything is written
-    if not (run_dir / cli.CONFIG_FILE).exists():
+    if args.tag is None or not (run_dir / cli.CONFIG_FILE).exists():  # a tagged variant keeps the run's settings
         cli.save_run_config(cfg, run_dir)
     atomic.write_text(out / "config.json", cfg.to_json() + "\n")
     # close() joins the worker processes inside the timer, so their CPU time is counted (children's rusage).
-    with stage_timer(run_dir, "controller_train"):
+    with stage_timer(run_dir, "controller_train" if args.tag is None else f"controller_train-{args.tag}"):
         try:
             train(cfg, out, backend)
         finally:
@@ -121,7 +121,7 @@ def _evaluate(args) -> int:
         return 0
     temperature = cfg.es.temperature if dream else None
     backend = _backend(cfg, run_dir, args, dream)
-    stage = "evaluate_dream" if dream else "evaluate"
+    stage = ("evaluate_dream" if dream else "evaluate") + ("" if args.tag is None else f"-{args.tag}")
     with stage_timer(run_dir, stage):
         try:
             result = evaluate(cfg, out, backend, params_file, dream, temperature)

@@ -201,8 +201,12 @@ def _synthetic(task, mode: str, marker_dir: str | None):
     params, seeds = task
     if mode != "none" and marker_dir is not None:
         marker = os.path.join(marker_dir, f"{mode}-done")
-        if not os.path.exists(marker):
-            open(marker, "w").close()
+        try:  # O_EXCL: exactly one task misbehaves, even when two workers get here at the same time
+            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            first = True
+        except FileExistsError:
+            first = False
+        if first:
             if mode == "crash":
                 os._exit(3)
             if mode == "hang":

@@ -79,6 +79,11 @@ def _summary(args) -> int:
     return 0
 
 
+def _stage_name(stage: str, tag: str | None) -> str:
+    """timings.json key: a tagged controller (e.g. a τ sweep) keeps its time apart from the run's own stage."""
+    return stage if tag is None else f"{stage}-{tag}"
+
+
 def _train(args) -> int:
     cfg, run_dir = _resolve(args)  # before the heavy imports: bad input fails fast
     from controller.train import is_complete, output_dir, train
@@ -93,7 +98,7 @@ def _train(args) -> int:
         cli.save_run_config(cfg, run_dir)
     atomic.write_text(out / "config.json", cfg.to_json() + "\n")
     # close() joins the worker processes inside the timer, so their CPU time is counted (children's rusage).
-    with stage_timer(run_dir, "controller_train" if args.tag is None else f"controller_train-{args.tag}"):
+    with stage_timer(run_dir, _stage_name("controller_train", args.tag)):
         try:
             train(cfg, out, backend)
         finally:
@@ -121,8 +126,7 @@ def _evaluate(args) -> int:
         return 0
     temperature = cfg.es.temperature if dream else None
     backend = _backend(cfg, run_dir, args, dream)
-    stage = ("evaluate_dream" if dream else "evaluate") + ("" if args.tag is None else f"-{args.tag}")
-    with stage_timer(run_dir, stage):
+    with stage_timer(run_dir, _stage_name("evaluate_dream" if dream else "evaluate", args.tag)):
         try:
             result = evaluate(cfg, out, backend, params_file, dream, temperature)
         finally:

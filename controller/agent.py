@@ -129,15 +129,15 @@ class Agent:
         """
         tf = self._tf
         params = tf.constant(np.asarray(params, np.float32))
-        no_action = tf.zeros([self.cfg.env.action_size], tf.float32)
+        unforced = (tf.zeros([self.cfg.env.action_size], tf.float32), tf.constant(False))
+        forcing = tf.constant(True)
         state = dict(h=tf.zeros([1, self.cfg.rnn.hidden_size], tf.float32), restart=tf.ones([1], tf.float32),
                      steps=0)
         state["c"] = state["h"]
 
         def act(frame, forced=None):
             key = tf.constant([int(seed) % (2**31 - 1), state["steps"]], tf.int32)
-            extra = (no_action, tf.constant(False)) if forced is None else (
-                tf.constant(np.asarray(forced, np.float32)), tf.constant(True))
+            extra = unforced if forced is None else (tf.constant(np.asarray(forced, np.float32)), forcing)
             action, state["h"], state["c"], z = self._step(tf.constant(frame), state["h"], state["c"],
                                                            state["restart"], params, key, *extra)
             if on_step is not None:

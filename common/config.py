@@ -17,9 +17,9 @@ class ConfigError(ValueError):
     """Bad user input (unknown name, bad value, mismatched run dir). Commands exit with code 2 on it."""
 
 
-def _f(default: Any, help: str, minimum: float | None = 0) -> Any:
-    """A dataclass field with help text and a lower bound checked in ``validate`` (None: any value)."""
-    return field(default=default, metadata={"help": help, "minimum": minimum})
+def _f(default: Any, help: str, minimum: float | None = 0, maximum: float | None = None) -> Any:
+    """A dataclass field with help text and bounds checked in ``validate`` (None: unbounded on that side)."""
+    return field(default=default, metadata={"help": help, "minimum": minimum, "maximum": maximum})
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class CollectConfig:
     policy: str = _f("random", "random: the authors' random policy; agent: the run's own V, M and C "
                                "(controller/best.json) with exploration, the paper's iterative training (Doom)", None)
     explore: float = _f(0.3, "policy agent: share of the random policy's holds in which its random action "
-                             "replaces C's")
+                             "replaces C's", 0, 1)
     agent_dir: str = _f("", "policy agent: the run whose V, M and controller/best.json play (empty: this run)",
                         None)
 
@@ -247,15 +247,15 @@ def validate(cfg: Config) -> Config:
     for section in SECTIONS:
         obj = getattr(cfg, section)
         for f in dataclasses.fields(obj):
-            minimum = f.metadata.get("minimum")
+            minimum, maximum = f.metadata.get("minimum"), f.metadata.get("maximum")
             value = getattr(obj, f.name)
-            if minimum is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
-                if value < minimum:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                if minimum is not None and value < minimum:
                     raise ConfigError(f"{section}.{f.name} must be >= {minimum}, got {value}")
+                if maximum is not None and value > maximum:
+                    raise ConfigError(f"{section}.{f.name} must be <= {maximum}, got {value}")
     if cfg.collect.policy not in COLLECT_POLICIES:
         raise ConfigError(f"collect.policy must be one of {', '.join(COLLECT_POLICIES)}, got {cfg.collect.policy!r}")
-    if cfg.collect.explore > 1:
-        raise ConfigError(f"collect.explore is a probability, got {cfg.collect.explore}")
     if cfg.collect.policy == "agent" and cfg.experiment != "doom":
         raise ConfigError("collect.policy agent explores with the Doom random policy's holds: doom only")
     if cfg.controller.inputs not in CONTROLLER_INPUTS:

@@ -38,6 +38,9 @@ def main() -> None:
                              "length equals the evaluated controller's (all equal: C just holds that action)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    from common.timing import machine_description
+
+    print(f"host: {machine_description()}", flush=True)  # speed figures differ between hosts: name this one
 
     import numpy as np
 
@@ -106,13 +109,14 @@ def match_holds(cfg, evaluation: Path) -> None:
 def hold_lengths(run_dir: Path, cfg, tau: float, episodes: int, first_seed: int) -> None:
     import numpy as np
 
-    from controller.backends import load_initial_z
+    from common.run_layout import RunLayout
     from envs.doom import TakeCover64Env
     from envs.dream import DoomDreamEnv
-    from rnn.model import load_rnn
+    from envs.episodes import load_initial_z
+    from rnn.export import load_m
 
-    mu, logvar = load_initial_z(run_dir)
-    envs = {f"dream τ {tau:4.2f}": DoomDreamEnv.from_models(load_rnn(run_dir), mu, logvar, temperature=tau),
+    mu, logvar = load_initial_z(RunLayout(run_dir).initial_z)
+    envs = {f"dream τ {tau:4.2f}": DoomDreamEnv.from_models(load_m(run_dir), mu, logvar, temperature=tau),
             "real game ": TakeCover64Env(skill=cfg.env.doom_skill)}
     for value in (-1.0, 0.0, 1.0):
         for name, env in envs.items():

@@ -51,6 +51,9 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=0, help="TF intra-op threads (0: TF default)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    from common.timing import machine_description
+
+    print(f"host: {machine_description()}", flush=True)  # speed figures differ between hosts: name this one
 
     import numpy as np
     import tensorflow as tf

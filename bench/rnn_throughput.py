@@ -34,6 +34,9 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=3, help="timed steps after one warm-up step")
     p.add_argument("--jit", action="store_true", help="XLA-compile the train step")
     args = p.parse_args()
+    from common.timing import machine_description
+
+    print(f"host: {machine_description()}", flush=True)  # speed figures differ between hosts: name this one
     cfg = make_config(args.experiment, "paper", {"rnn.batch_size": args.batch})
     trainer = Trainer(cfg, jit_compile=args.jit)
     rng = np.random.default_rng(0)

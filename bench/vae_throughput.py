@@ -40,6 +40,9 @@ def main() -> None:
                         help="encoder path (default: plain eager, fast the project's choice)")
     parser.add_argument("--steps-per-execution", type=int, default=None)
     args = parser.parse_args()
+    from common.timing import machine_description
+
+    print(f"host: {machine_description()}", flush=True)  # speed figures differ between hosts: name this one
 
     import numpy as np
     import tensorflow as tf
@@ -48,7 +51,8 @@ def main() -> None:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(1)
     from vae.encode import ENCODE_JIT, encode_frames, make_encoder_fn
-    from vae.model import STEPS_PER_EXECUTION, ConvVAE, jit_setting, make_optimizer
+    from vae.model import ConvVAE, make_optimizer
+    from vae.train import STEPS_PER_EXECUTION, jit_setting
 
     fast = args.mode == "fast"
     train_jit = {"auto": "auto", "0": False, "1": True}[args.train_jit] if args.train_jit else (

@@ -84,6 +84,8 @@ class RNNConfig:
     grad_clip: float = _f(1.0, "element-wise gradient clip")
     steps: int = _f(4000, "training steps (CarRacing: random-episode batches)")
     epochs: int = _f(0, "passes over the stream (Doom: 400); used when steps is 0")
+    checkpoint_every: int = _f(200, "steps between backups (also at the end)", 1)
+    checkpoint_seconds: float = _f(300.0, "also back up when this many seconds passed since the last backup", 1)
     seed: int = _f(0, "seed of batching, z re-sampling and initialisation")
 
 
@@ -303,12 +305,18 @@ def make_config(experiment: str, preset: str = "paper",
 
 
 def config_from_dict(data: dict) -> Config:
-    """Rebuild a Config written by :meth:`Config.to_dict` (e.g. a run dir's config.json)."""
-    try:
-        sections = {s: SECTION_CLASSES[s](**data[s]) for s in SECTIONS}
-        return validate(Config(experiment=data["experiment"], preset=data["preset"], **sections))
-    except (KeyError, TypeError) as err:
-        raise ConfigError(f"config.json is not a worldmodels config ({err})") from None
+    """Rebuild a Config written by :meth:`Config.to_dict` (e.g. a run dir's config.json); every value is
+    type-checked, and a ConfigError names the bad field. Fields missing from an older file take the defaults."""
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("experiment", "preset")):
+        raise ConfigError("not a worldmodels config (needs \"experiment\", \"preset\" and one object per section)")
+    sections = {}
+    for section in SECTIONS:
+        values = data.get(section, {})
+        if not isinstance(values, dict):
+            raise ConfigError(f"section {section!r} must be an object, got {values!r}")
+        sections[section] = SECTION_CLASSES[section](
+            **{name: coerce(section, name, value) for name, value in values.items()})
+    return validate(Config(experiment=data["experiment"], preset=data["preset"], **sections))
 
 
 # Fields that fix the shapes of saved models: a run dir whose config differs in any of them cannot be reused.

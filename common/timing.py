@@ -9,10 +9,25 @@ import time
 from pathlib import Path
 
 from common import atomic
+from common.run_layout import RunLayout
+
+
+def cpu_model() -> str:
+    """The CPU's model name and whether it has AVX-512 (speed figures differ between such hosts)."""
+    info: dict[str, str] = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())
+    except OSError:
+        pass
+    model = info.get("model name") or platform.processor() or "unknown CPU"
+    return f"{model}, {'AVX-512' if 'avx512f' in info.get('flags', '').split() else 'no AVX-512'}"
 
 
 def machine_description() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}"
+    return (f"{platform.machine()}, {cpu_model()}, {os.cpu_count()} cores, {platform.python_implementation()} "
+            f"{platform.python_version()}")
 
 
 def _cpu_seconds() -> float:
@@ -21,21 +36,32 @@ def _cpu_seconds() -> float:
 
 
 def read_timings(run_dir: str | os.PathLike) -> dict:
-    path = Path(run_dir) / "timings.json"
+    path = RunLayout(run_dir).timings
     return json.loads(path.read_text()) if path.exists() else {}
 
 
 @contextlib.contextmanager
-def stage_timer(run_dir: str | os.PathLike, stage: str):
-    """Add this block's wall and CPU seconds to ``timings.json[stage]``, also when it is interrupted."""
+def stage_timer(run_dir: str | os.PathLike, stage: str, resumable: bool = True):
+    """Add this block's wall and CPU seconds to ``timings.json[stage]`` when it completes.
+
+    A resumable stage (its finished work is kept and the next run continues it) also records an interrupted part
+    (Ctrl-C, SIGTERM); a stage that fails with an error records nothing, and neither does an interrupted
+    non-resumable one (an evaluation starts over), so the cost tables count only work that is in the results.
+    """
     wall0, cpu0 = time.monotonic(), _cpu_seconds()
+    record = False
     try:
         yield
+        record = True
+    except (KeyboardInterrupt, SystemExit):
+        record = resumable
+        raise
     finally:
-        timings = read_timings(run_dir)
-        entry = timings.setdefault(stage, {"wall_s": 0.0, "cpu_s": 0.0, "parts": 0})
-        entry["wall_s"] += time.monotonic() - wall0
-        entry["cpu_s"] += _cpu_seconds() - cpu0
-        entry["parts"] += 1
-        entry["machine"] = machine_description()
-        atomic.write_json(Path(run_dir) / "timings.json", timings)
+        if record:
+            timings = read_timings(run_dir)
+            entry = timings.setdefault(stage, {"wall_s": 0.0, "cpu_s": 0.0, "parts": 0})
+            entry["wall_s"] += time.monotonic() - wall0
+            entry["cpu_s"] += _cpu_seconds() - cpu0
+            entry["parts"] += 1
+            entry["machine"] = machine_description()
+            atomic.write_json(RunLayout(run_dir).timings, timings)

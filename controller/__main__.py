@@ -1,4 +1,5 @@
-"""``python -m controller summary|train|evaluate``: C and its CMA-ES training (issue 5).
+"""``python -m controller summary|train|evaluate``: C and its CMA-ES training (common flags: --experiment
+--preset --run-dir, one --section.field per setting).
 
     summary   print C's parameter count (last line: the total)
     train     CMA-ES in the real env (worker pool, or --backend ray) or in the dream (--dream --temperature τ)
@@ -15,29 +16,42 @@ from pathlib import Path
 
 from common import atomic, cli
 from common.config import ConfigError
+from common.run_layout import RunLayout
 from common.timing import stage_timer
 
+SHAPE = ("controller.*", "vae.z_size", "rnn.hidden_size", "env.action_size")
 
-def _parser() -> argparse.ArgumentParser:
+
+def _add_mode_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dream", action="store_true", help="in M's dream (Doom) at --temperature")
+    p.add_argument("--real", action="store_true", help="in the real env (overrides the Doom default)")
+    p.add_argument("--tag", help="controller folder <run>/controller-TAG (e.g. a temperature sweep)")
+    p.add_argument("--backend", choices=("pool", "ray"), default="pool", help="real-env executor")
+    p.add_argument("--ray-address", help="Ray cluster address for --backend ray (default: a local Ray)")
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m controller", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("summary", help="print the controller's parameter count")
-    cli.add_config_args(p)
-    for name, help_text in (("train", "train C with CMA-ES"), ("evaluate", "score C over N episodes")):
-        p = sub.add_parser(name, help=help_text)
-        aliases = {"--temperature": "es.temperature"}
-        if name == "evaluate":
-            aliases.update({"--episodes": "evaluate.episodes", "--seed": "evaluate.seed"})
-        cli.add_config_args(p, aliases)
-        p.add_argument("--dream", action="store_true", help="in M's dream (Doom) at --temperature")
-        p.add_argument("--real", action="store_true", help="in the real env (overrides the Doom default)")
-        p.add_argument("--tag", help="output folder <run>/controller-TAG (e.g. a temperature sweep)")
-        p.add_argument("--backend", choices=("pool", "ray"), default="pool", help="real-env executor")
-        p.add_argument("--ray-address", help="Ray cluster address for --backend ray (default: a local Ray)")
-        if name == "evaluate":
-            p.add_argument("--params", help="parameter file (default <out>/best.json; authors' format accepted)")
-            p.add_argument("--video", help="write one episode (seed --seed) to this .gif or .mp4")
+    cli.add_command(sub, "summary", "print the controller's input layout and parameter count", SHAPE, argv=argv)
+    p = cli.add_command(sub, "train", "train C with CMA-ES, in the real game or in M's dream (resumable)",
+                        ("es.*", *SHAPE, "env.max_steps"), aliases={"--temperature": "es.temperature"}, argv=argv)
+    _add_mode_flags(p)
+    p = cli.add_command(sub, "evaluate", "score C over evaluate.episodes episodes with seeds evaluate.seed.. "
+                                         "(real game, or --dream), or write one episode as a video (--video)",
+                        ("evaluate.*", "es.temperature", "es.dream"),
+                        aliases={"--episodes": "evaluate.episodes", "--seed": "evaluate.seed",
+                                 "--temperature": "es.temperature"}, argv=argv)
+    _add_mode_flags(p)
+    p.add_argument("--params", help="parameter file (default <controller folder>/best.json; authors' format too)")
+    p.add_argument("--video", help="write one episode (seed --seed) to this .gif or .mp4 instead of scoring")
+    p.add_argument("--frames", type=int, default=300, help="--video: frames at most (default 300)")
+    p.add_argument("--fps", type=int, default=30, help="--video: frames per second (default 30)")
+    from controller import play
+
+    play.add_arguments(cli.add_command(sub, "play", play.HELP, play.SETTINGS, {"--temperature": "es.temperature"},
+                                       argv=argv))
     return parser
 
 
@@ -86,17 +100,17 @@ def _stage_name(stage: str, tag: str | None) -> str:
 
 def _train(args) -> int:
     cfg, run_dir = _resolve(args)  # before the heavy imports: bad input fails fast
-    from controller.train import is_complete, output_dir, train
+    from controller.train import is_complete, train
 
-    out = output_dir(run_dir, args.tag)
+    out = RunLayout(run_dir).controller(args.tag).dir
     cli.print_config(cfg, run_dir)
     if is_complete(cfg, out):
         print(f"[controller] {out} already complete ({cfg.es.generations} generations); nothing to do")
         return 0
     backend = _backend(cfg, run_dir, args, cfg.es.dream)  # validates inputs before anything is written
-    if args.tag is None or not (run_dir / cli.CONFIG_FILE).exists():  # a tagged variant keeps the run's settings
+    if args.tag is None or not RunLayout(run_dir).config.exists():  # a tagged variant keeps the run's settings
         cli.save_run_config(cfg, run_dir)
-    atomic.write_text(out / "config.json", cfg.to_json() + "\n")
+    atomic.write_text(RunLayout(run_dir).controller(args.tag).config, cfg.to_json() + "\n")
     # close() joins the worker processes inside the timer, so their CPU time is counted (children's rusage).
     with stage_timer(run_dir, _stage_name("controller_train", args.tag)):
         try:
@@ -110,38 +124,59 @@ def _evaluate(args) -> int:
     import numpy as np
 
     cfg, run_dir = _resolve(args)
-    from controller.evaluate import evaluate, result_name
-    from controller.train import output_dir
+    from controller.evaluate import current_result, evaluate, evaluation_seeds, read_params, result_path
+    from controller.model import controller_shape
 
+    if not RunLayout(run_dir).config.exists():
+        raise ConfigError(f"--run-dir {run_dir}: no run there (no config.json)")
     dream = cfg.es.dream if (args.dream or args.real) else False
-    out = output_dir(run_dir, args.tag)
-    params_file = Path(args.params) if args.params else out / "best.json"
+    out = RunLayout(run_dir).controller(args.tag).dir
+    params_file = Path(args.params) if args.params else RunLayout(run_dir).controller(args.tag).best
+    # Everything the user can get wrong is checked here, before models load or workers start.
+    params, generation = read_params(params_file, controller_shape(cfg).num_params)
     cli.print_config(cfg, run_dir)
     if args.video:
-        from controller.video import record_episode, write_video
+        from controller.video import check_video_args, record_episode, write_video
 
-        frames = record_episode(run_dir, cfg, cfg.evaluate.seed, dream=dream, temperature=cfg.es.temperature,
-                                params_file=params_file)
-        print(f"[controller] wrote {write_video(frames, Path(args.video))} ({len(frames)} frames)")
+        check_video_args(Path(args.video), args.frames, args.fps)
+        frames = record_episode(run_dir, cfg, params, cfg.evaluate.seed, dream=dream,
+                                temperature=cfg.es.temperature, max_steps=args.frames)
+        print(f"[controller] wrote {write_video(frames, Path(args.video), fps=args.fps)} ({len(frames)} frames)")
         return 0
+    evaluation_seeds(cfg)
     temperature = cfg.es.temperature if dream else None
+    done = current_result(cfg, out, params, dream)
+    if done is not None:  # this controller, these seeds and this τ were scored already: nothing to do or record
+        print(f"[controller] already scored: {done['mean']:.2f} ± {done['std']:.2f} over {done['episodes']} "
+              f"episodes in {result_path(out, dream, temperature, cfg.evaluate.seed)}", flush=True)
+        return 0
     backend = _backend(cfg, run_dir, args, dream)
-    with stage_timer(run_dir, _stage_name("evaluate_dream" if dream else "evaluate", args.tag)):
+    with stage_timer(run_dir, _stage_name("evaluate_dream" if dream else "evaluate", args.tag), resumable=False):
         try:
-            result = evaluate(cfg, out, backend, params_file, dream, temperature)
+            result = evaluate(cfg, out, backend, params, generation, params_file, dream, temperature)
         finally:
             backend.close()
     print(f"[controller] {result['mode']} score over {result['episodes']} episodes: "
           f"{result['mean']:.2f} ± {result['std']:.2f} (min {np.min(result['scores']):.1f}, max "
-          f"{np.max(result['scores']):.1f}) -> {out / result_name(dream, temperature, cfg.evaluate.seed)}")
+          f"{np.max(result['scores']):.1f}) -> {result_path(out, dream, temperature, cfg.evaluate.seed)}")
     return 0
 
 
-def main(argv=None) -> None:
-    args = _parser().parse_args(argv)
-    command = {"summary": _summary, "train": _train, "evaluate": _evaluate}[args.command]
-    cli.main(lambda: command(args))
+def _play(args) -> int:
+    from controller import play
+
+    return play.run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    return {"summary": _summary, "train": _train, "evaluate": _evaluate, "play": _play}[args.command](args)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
+    cli.main(lambda: run(args))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from common.config import Config, ConfigError
+from common.threads import set_tf_threads
 from controller.model import act, controller_shape, observation
+from envs.actions import to_env_action
 
 
 def make_env(cfg: Config, render_mode: str | None = None):
@@ -34,57 +36,18 @@ def make_env(cfg: Config, render_mode: str | None = None):
 
 
 def has_models(run_dir: str | Path) -> bool:
-    """Whether the run holds V and M in a form :func:`load_models` reads."""
-    run_dir = Path(run_dir)
-    return all((run_dir / part / "model.keras").exists() or (run_dir / part / "saved_model").is_dir()
-               for part in ("vae", "rnn"))
+    """Whether the run holds V and M in a form :func:`vae.export.load_v` / :func:`rnn.export.load_m` read."""
+    from rnn.export import has_rnn
+    from vae.export import has_vae
 
-
-def load_models(run_dir: str | Path, cfg: Config):
-    """V's encoder and M's state update as two TF callables, ``encode(x) -> (mu, logvar)`` and
-    ``rnn_state(z, a, restart or None, h, c) -> (h, c)``.
-
-    From the Keras files when the run has them (a training run), else from the SavedModels: a committed result
-    folder ships only those (``reports/results/doom``). Both give the same numbers (tests/test_agent.py).
-    """
-    import tensorflow as tf
-
-    run_dir = Path(run_dir)
-    if (run_dir / "vae" / "model.keras").exists() and (run_dir / "rnn" / "model.keras").exists():
-        from rnn.model import load_rnn
-        from vae.model import load_vae
-
-        vae, rnn = load_vae(run_dir), load_rnn(run_dir)
-
-        def rnn_state(z, a, restart, h, c):
-            _, h, c = rnn.step(z, a, restart, h, c)
-            return h, c
-
-        return vae.encode, rnn_state
-    if not has_models(run_dir):
-        raise ConfigError(f"{run_dir} holds neither vae/ and rnn/ model.keras nor their saved_model folders: "
-                          f"train V and M first")
-    served_v = tf.saved_model.load(str(run_dir / "vae" / "saved_model"))
-    served_m = tf.saved_model.load(str(run_dir / "rnn" / "saved_model"))
-    unused_tau, unused_seed = tf.constant(1.0), tf.zeros([2], tf.int32)  # the sample of the next z is not used
-
-    def encode(x):
-        out = served_v.encode(x)
-        return out["mu"], out["logvar"]
-
-    def rnn_state(z, a, restart, h, c):
-        extra = () if restart is None else (restart,)
-        out = served_m.step(z, a, h, c, unused_tau, unused_seed, *extra)
-        return out["h"], out["c"]
-
-    return encode, rnn_state
+    return has_vae(run_dir) and has_rnn(run_dir)
 
 
 class Agent:
     """V + M + C in the real env. Built once per worker; ``episode(params, seed)`` plays one episode.
 
     Args:
-        run_dir: the run folder holding V and M (Keras files, or only the SavedModels: :func:`load_models`).
+        run_dir: the run folder holding V and M (Keras files, or only the SavedModels).
         cfg: the resolved config.
         threads: TensorFlow threads (workers use 1 so N workers use N cores).
         with_env: make the env for :meth:`episode`; ``envs collect`` steps its own env through :meth:`policy`.
@@ -94,28 +57,27 @@ class Agent:
         import tensorflow as tf
 
         if threads:
-            try:
-                tf.config.threading.set_intra_op_parallelism_threads(threads)
-                tf.config.threading.set_inter_op_parallelism_threads(threads)
-            except RuntimeError:  # already initialised in this process
-                pass
+            set_tf_threads(threads)
+        from rnn.export import load_m
+        from vae.export import load_v
         from vae.model import sample_z
 
         self.cfg, self.shape = cfg, controller_shape(cfg)
-        encode, rnn_state = load_models(run_dir, cfg)
+        # Keras files, or the SavedModels of a committed folder; the video decodes with the same V.
+        self.vae = vae = load_v(run_dir)
+        rnn = load_m(run_dir)
         self.env = make_env(cfg) if with_env else None
         car = cfg.experiment == "carracing"
         shape = self.shape
 
         def step(frame, h, c, restart, params, seed, forced, use_forced):
             x = tf.cast(frame, tf.float32)[None] / 255.0
-            mu, logvar = encode(x)
+            mu, logvar = vae.encode(x)
             z = sample_z(mu, logvar, seed)
             a = act(params, observation(z, c, h, shape), shape)
-            if car:  # gas (a1 + 1) / 2, brake clip(a2, 0, 1); M saw the action as sent to the game
-                a = tf.stack([a[:, 0], (a[:, 1] + 1.0) / 2.0, tf.clip_by_value(a[:, 2], 0.0, 1.0)], axis=-1)
+            a = to_env_action(a, cfg.experiment, tf.clip_by_value)  # M saw the action as sent to the game
             a = tf.where(use_forced, forced[None], a)  # exploration: M must see the action actually taken
-            h, c = rnn_state(z, a, None if car else restart, h, c)
+            _, h, c = rnn.step(z, a, None if car else restart, h, c)
             return a[0], h, c, z[0]
 
         self._step = tf.function(step, reduce_retracing=True)

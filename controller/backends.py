@@ -13,16 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from common.config import Config, ConfigError
+from common.run_layout import RunLayout
 from controller.es import episode_seeds
 from controller.model import controller_shape
-
-
-def load_initial_z(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    path = Path(run_dir) / "series" / "initial_z.npz"
-    if not path.exists():
-        raise ConfigError(f"{path} not found: encode the rollouts first (python -m vae encode --run-dir {run_dir})")
-    with np.load(path) as data:
-        return data["mu"], data["logvar"]
 
 
 class DreamBackend:
@@ -34,13 +27,14 @@ class DreamBackend:
 
     def __init__(self, cfg: Config, run_dir: Path, temperature: float):
         from controller.dream import BatchedDream
-        from rnn.model import load_rnn
+        from envs.episodes import load_initial_z
+        from rnn.export import load_m
 
         if not cfg.rnn.predict_death:
             raise ConfigError("the dream needs an M with a death head (Doom); CarRacing trains in the real env")
-        mu, logvar = load_initial_z(run_dir)
+        mu, logvar = load_initial_z(RunLayout(run_dir).initial_z)
         self.cfg = cfg
-        self.dream = BatchedDream(load_rnn(run_dir), mu, logvar, controller_shape(cfg), temperature,
+        self.dream = BatchedDream(load_m(run_dir), mu, logvar, controller_shape(cfg), temperature,
                                   cfg.env.max_steps)
 
     def rollouts(self, params, seeds):

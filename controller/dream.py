@@ -2,10 +2,10 @@
 
 The fitness function of dream training (ORIGINAL-SPEC §6, DETAILED §5-6). Every rollout of every candidate runs
 in one batch that steps in lockstep: reset draws a start z from the stored initial (mu, logvar) rows, then each
-step C acts on [z, c, h], M consumes (z, a, restart) and ``rnn.model.sample_mdn`` draws the next z with temperature
+step C acts on [z, c, h], M consumes (z, a, restart) and ``rnn.model.dream_step`` draws the next z with temperature
 τ; a rollout ends when M's death logit is > 0 (thresholded, τ not applied) or after ``max_steps`` steps. Reward is
 1 per step including the terminal one, so a rollout's return equals its length. These are the semantics of
-:class:`envs.dream.DoomDreamEnv`, with the same ``sample_mdn``, so the two agree in distribution (tests).
+:class:`envs.dream.DoomDreamEnv`, with the same ``dream_step``, so the two agree in distribution (tests).
 
 Speed: the loop runs inside one XLA-compiled ``tf.function``. Rollouts that died stop costing compute: every
 ``segment_steps`` steps the alive rows are gathered to the front and the next segment runs on the smallest
@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from controller.model import ControllerShape, act, observation
-from rnn.model import sample_mdn
+from rnn.model import dream_step
 
 
 class DreamResult(NamedTuple):
@@ -123,12 +123,10 @@ class BatchedDream:
             action = act(params, observation(z, c, h, self.shape), self.shape)
             # restart = 1 only on each rollout's first step (all rollouts start together at t = 0).
             restart = tf.fill([size], tf.cast(tf.equal(t, 0), tf.float32))
-            out, h, c = self.rnn.step(z, tf.cast(action, tf.float32), restart, h, c)
             seed = tf.random.experimental.stateless_fold_in(key, t)
-            z = sample_mdn(out, temperature, seed)
+            z, h, c, died = dream_step(self.rnn, z, tf.cast(action, tf.float32), restart, h, c, temperature, seed)
             # Every step of a live rollout earns reward 1, the terminal one included; death is thresholded.
             length = length + tf.cast(alive, tf.int32)
-            died = tf.reshape(out.death_logit, [size]) > 0.0
             alive = alive & ~died & (t + 1 < self.max_steps)
             return t + 1, z, h, c, alive, length
 

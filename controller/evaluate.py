@@ -4,6 +4,7 @@ worker pool, or in the dream through BatchedDream. Writes evaluation_real.json /
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -11,23 +12,38 @@ import numpy as np
 
 from common import atomic
 from common.config import Config, ConfigError, EvalConfig
+from common.run_layout import ControllerLayout, RunLayout
 from controller.es import TRAIN_SEED_LOW
 from controller.model import controller_shape
 
 
 def read_params(path: Path, num_params: int) -> tuple[np.ndarray, int | None]:
-    """Parameters from our best.json ({"params": ...}) or the authors' [params, score]; (params, generation)."""
+    """Parameters from our best.json ({"params": [...]}) or the authors' [params, score]; (params, generation).
+    ConfigError naming the file and what is wrong with it."""
     if not Path(path).exists():
         raise ConfigError(f"{path} not found: train the controller first (python -m controller train) or pass "
                           f"--params FILE")
     try:
         data = json.loads(Path(path).read_text())
-    except json.JSONDecodeError as err:
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path} is not JSON ({err})") from None
-    params, generation = (data["params"], data.get("generation")) if isinstance(data, dict) else (data[0], None)
-    params = np.asarray(params, np.float32)
+    if isinstance(data, dict):
+        if "params" not in data:
+            raise ConfigError(f"{path} has no \"params\" field")
+        params, generation = data["params"], data.get("generation")
+    elif isinstance(data, list) and data:
+        params, generation = data[0], None
+    else:
+        raise ConfigError(f"{path}: expected {{\"params\": [...]}} or the authors' [params, score]")
+    try:
+        params = np.asarray(params, np.float32)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{path}: \"params\" must be a list of numbers, got {str(params)[:40]!r}") from None
     if params.shape != (num_params,):
-        raise ConfigError(f"{path} holds {params.size} parameters; this controller needs {num_params}")
+        raise ConfigError(f"{path}: \"params\" holds {params.size} numbers of shape {params.shape}; this "
+                          f"controller needs a list of {num_params}")
+    if not np.all(np.isfinite(params)):
+        raise ConfigError(f"{path}: \"params\" holds non-finite numbers")
     return params, generation
 
 
@@ -39,22 +55,52 @@ def evaluation_seeds(cfg: Config) -> list[int]:
     return seeds
 
 
-def result_name(dream: bool, temperature: float | None, seed: int = EvalConfig.seed) -> str:
-    """evaluation_real.json / evaluation_dream_tau{τ}.json for the default seeds (what the report reads); another
-    first seed gets its own file (..._seed{S}.json), so re-scoring never overwrites the reported score."""
-    stem = f"evaluation_dream_tau{temperature:.2f}" if dream else "evaluation_real"
-    return f"{stem}.json" if seed == EvalConfig.seed else f"{stem}_seed{seed}.json"
+def result_path(out: Path, dream: bool, temperature: float | None, seed: int = EvalConfig.seed) -> Path:
+    """The evaluation file in the controller folder ``out`` (what the report reads for the default seeds)."""
+    return ControllerLayout(out).evaluation(dream, temperature, seed, EvalConfig.seed)
 
 
-def evaluate(cfg: Config, out: Path, backend, params_file: Path, dream: bool, temperature: float | None) -> dict:
-    """Score the controller in ``params_file``; save and return the CONTRACTS evaluation JSON."""
-    params, generation = read_params(params_file, controller_shape(cfg).num_params)
+def params_digest(params: np.ndarray) -> str:
+    """What an evaluation file records of the controller it scored (float32 bytes, SHA-256)."""
+    return hashlib.sha256(np.asarray(params, np.float32).tobytes()).hexdigest()
+
+
+def current_result(cfg: Config, out: Path, params: np.ndarray, dream: bool) -> dict | None:
+    """The saved evaluation of exactly this controller, these seeds and this τ, or None when it must be played
+    (no file, another controller, other seeds or episode count, another τ, or a file from before digests)."""
+    temperature = cfg.es.temperature if dream else None
+    path = result_path(out, dream, temperature, cfg.evaluate.seed)
+    try:
+        result = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    seeds = [cfg.evaluate.seed + i for i in range(cfg.evaluate.episodes)]
+    if (result.get("params_sha256") == params_digest(params) and result.get("seeds") == seeds
+            and result.get("temperature") == temperature):
+        return result
+    return None
+
+
+def is_current(cfg: Config, run_dir: Path, dream: bool, tag: str | None = None) -> bool:
+    """Whether the run's controller (``best.json``) already has its evaluation (see :func:`current_result`)."""
+    files = RunLayout(run_dir).controller(tag)
+    try:
+        params, _ = read_params(files.best, controller_shape(cfg).num_params)
+    except ConfigError:
+        return False
+    return current_result(cfg, files.dir, params, dream) is not None
+
+
+def evaluate(cfg: Config, out: Path, backend, params: np.ndarray, generation: int | None, params_file: Path,
+             dream: bool, temperature: float | None) -> dict:
+    """Score ``params`` (read from ``params_file`` by :func:`read_params`); save and return the evaluation."""
     seeds = evaluation_seeds(cfg)
     returns, lengths = backend.evaluate(params, seeds)
     scores = [float(v) for v in np.asarray(returns)]
     result = {"mode": "dream" if dream else "real", "temperature": temperature if dream else None,
               "episodes": len(seeds), "seeds": seeds, "scores": scores,
               "lengths": [int(v) for v in np.asarray(lengths)], "mean": float(np.mean(scores)),
-              "std": float(np.std(scores)), "generation": generation, "params_file": str(params_file)}
-    atomic.write_json(out / result_name(dream, temperature, cfg.evaluate.seed), result)
+              "std": float(np.std(scores)), "generation": generation, "params_file": str(params_file),
+              "params_sha256": params_digest(params)}
+    atomic.write_json(result_path(out, dream, temperature, cfg.evaluate.seed), result)
     return result

@@ -149,29 +149,6 @@ def act(params, x, shape: ControllerShape):
     return x
 
 
-def to_env_action(a, experiment: str) -> np.ndarray:
-    """Map C's tanh output to the env's action (`carracing/model.py:113-114`).
-
-    CarRacing: steer = a0, gas = (a1 + 1) / 2, brake = clip(a2, 0, 1). Doom: unchanged (the thirds rule, left /
-    stay / right at +-0.3333, is applied inside the TakeCover env).
-
-    Args:
-        a: [..., A] controller output.
-        experiment: "carracing" or "doom".
-    Returns:
-        float32 numpy array of the same shape.
-    """
-    a = np.asarray(a, dtype=np.float32)
-    if experiment == "carracing":
-        out = a.copy()
-        out[..., 1] = (a[..., 1] + 1.0) / 2.0
-        out[..., 2] = np.clip(a[..., 2], 0.0, 1.0)
-        return out
-    if experiment == "doom":
-        return a.copy()
-    raise ValueError(f"unknown experiment {experiment!r}")
-
-
 @keras.saving.register_keras_serializable(package="worldmodels")
 class LinearController(keras.Model):
     """C as a Keras model holding one flat, non-trainable parameter vector (ES sets it, nothing trains it).

@@ -22,9 +22,9 @@ _CACHE: dict = {}
 def _run(factory, task):
     key = id(factory) if not hasattr(factory, "args") else repr(factory.args)[:2000]
     if key not in _CACHE:
-        from controller.workers import limit_threads
+        from common.threads import single_threaded_workers
 
-        limit_threads()
+        single_threaded_workers()
         _CACHE[key] = factory()
     return _CACHE[key](task)
 

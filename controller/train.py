@@ -11,7 +11,7 @@ Ray. The loop below knows nothing about them.
 
 Files in the output folder (``<run>/controller`` or ``<run>/controller-<tag>``), all written atomically:
     history.csv, eval_history.csv (columns: HISTORY_COLUMNS, EVAL_COLUMNS; meaning as
-    /work/shared/reference/README.md), best.json, es_state.pkl (CMA + numpy global RNG, seed RNG, generation,
+    ../shared/reference/README.md), best.json, es_state.pkl (CMA + numpy global RNG, seed RNG, generation,
     best, elapsed wall time), config.json, tb/ (TensorBoard: es/fitness_*, es/sigma, eval/score).
 es_state.pkl is written LAST each generation and is the commit point: on resume, CSV rows after its generation
 (a kill between the two writes) are dropped and that generation is run again with the same CMA state and seeds.
@@ -30,20 +30,16 @@ import numpy as np
 
 from common import atomic
 from common.config import Config, ConfigError
+from common.run_layout import ControllerLayout
 from controller.es import CMAES, SeedStream, round_params
 from controller.model import controller_shape
 
 HISTORY_COLUMNS = ("generation", "wall_seconds", "fitness_mean", "fitness_min", "fitness_max", "fitness_std",
                    "cma_std_mean", "episode_length_mean", "candidate_mean_length_max", "sigma")
 EVAL_COLUMNS = ("generation", "wall_seconds", "improvement", "eval_score", "prev_best_score", "best_score")
-STATE_FILE = "es_state.pkl"
 # Settings a resumed run must share with the stored state (else exit 2).
 RESUME_KEYS = ("num_params", "population_size", "num_rollouts", "sigma_init", "weight_decay", "seed", "dream",
                "temperature", "inputs")
-
-
-def output_dir(run_dir: Path, tag: str | None = None) -> Path:
-    return Path(run_dir) / ("controller" if not tag else f"controller-{tag}")
 
 
 def eval_seeds(cfg: Config) -> list[int]:
@@ -74,7 +70,7 @@ def settings_of(cfg: Config, num_params: int) -> dict:
 
 
 def load_state(out: Path) -> dict | None:
-    path = out / STATE_FILE
+    path = ControllerLayout(out).es_state
     if not path.exists():
         return None
     try:
@@ -93,7 +89,7 @@ def _tb_writer(out: Path):
         import tensorflow as tf
     except ImportError:  # pragma: no cover - TF is a hard dependency of the project
         return None
-    return tf.summary.create_file_writer(str(out / "tb"))
+    return tf.summary.create_file_writer(str(ControllerLayout(out).tensorboard))
 
 
 def _scalars(writer, step: int, values: dict) -> None:
@@ -123,6 +119,7 @@ def train(cfg: Config, out: Path, backend, generations: int | None = None,
     """
     out.mkdir(parents=True, exist_ok=True)
     atomic.remove_temp_files(out)
+    files = ControllerLayout(out)
     num_params = controller_shape(cfg).num_params
     settings = settings_of(cfg, num_params)
     state = load_state(out)
@@ -136,12 +133,12 @@ def train(cfg: Config, out: Path, backend, generations: int | None = None,
         changed = {k: (state["settings"].get(k), v) for k, v in settings.items() if state["settings"].get(k) != v}
         if changed:
             raise ConfigError(f"{out} holds a CMA-ES run with other settings {changed} (stored, requested); use "
-                              f"another --tag or --run-dir, or delete {out / STATE_FILE}")
+                              f"another --tag or --run-dir, or delete {files.es_state}")
         es = CMAES.from_state(state["cma"])
-        print(f"[controller] resuming at generation {state['generation'] + 1} from {out / STATE_FILE}", flush=True)
+        print(f"[controller] resuming at generation {state['generation'] + 1} from {files.es_state}", flush=True)
     seeds = SeedStream.from_state(state["seeds"])
-    history = _read_rows(out / "history.csv", state["generation"])
-    evals = _read_rows(out / "eval_history.csv", state["generation"])
+    history = _read_rows(files.history, state["generation"])
+    evals = _read_rows(files.eval_history, state["generation"])
     writer = _tb_writer(out)
     start, elapsed0 = time.monotonic(), state["elapsed"]
     last = cfg.es.generations if generations is None else min(cfg.es.generations, state["generation"] + generations)
@@ -161,7 +158,7 @@ def train(cfg: Config, out: Path, backend, generations: int | None = None,
                         "episode_length_mean": float(lengths.mean()),
                         "candidate_mean_length_max": int(math.floor(lengths.mean(axis=1).max())),
                         "sigma": summary.sigma})
-        _write_rows(out / "history.csv", HISTORY_COLUMNS, history)
+        _write_rows(files.history, HISTORY_COLUMNS, history)
         if state["best_score"] is None:  # as the authors: "best" starts at generation 1's mean fitness
             state["best_score"] = summary.fitness_mean
         eval_text = ""
@@ -173,17 +170,17 @@ def train(cfg: Config, out: Path, backend, generations: int | None = None,
             first = state["best"] is None
             if first or score > prev:  # the authors keep the first evaluation and every improvement
                 state["best"], state["best_score"] = mean, score
-                atomic.write_json(out / "best.json", {
+                atomic.write_json(files.best, {
                     "params": [float(v) for v in mean], "score": score, "generation": g, "dream": cfg.es.dream,
                     "temperature": cfg.es.temperature if cfg.es.dream else None, "inputs": cfg.controller.inputs})
             wall = elapsed0 + time.monotonic() - start
             evals.append({"generation": g, "wall_seconds": int(wall), "improvement": score - prev,
                           "eval_score": score, "prev_best_score": prev, "best_score": float(state["best_score"])})
-            _write_rows(out / "eval_history.csv", EVAL_COLUMNS, evals)
+            _write_rows(files.eval_history, EVAL_COLUMNS, evals)
             _scalars(writer, g, {"eval/score": score})
             eval_text = f" eval {score:.1f} best {float(state['best_score']):.1f}"
         state.update(generation=g, elapsed=elapsed0 + time.monotonic() - start, seeds=seeds.state(), cma=es.state())
-        atomic.write_bytes(out / STATE_FILE, pickle.dumps(state))  # the commit point of generation g
+        atomic.write_bytes(files.es_state, pickle.dumps(state))  # the commit point of generation g
         _scalars(writer, g, {"es/fitness_mean": summary.fitness_mean, "es/fitness_max": summary.fitness_max,
                              "es/fitness_min": summary.fitness_min, "es/fitness_std": summary.fitness_std,
                              "es/sigma": summary.sigma})

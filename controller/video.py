@@ -1,5 +1,8 @@
 """One episode of the trained agent as frames: the real frame beside V's reconstruction of z (real env), or the
 decoded dream z (dream). ``write_video`` saves GIF (PIL) or MP4 (matplotlib's ffmpeg writer, when ffmpeg exists).
+
+Runs from a training run or a committed result folder (SavedModels suffice: ``vae.export.load_v``,
+``rnn.export.load_m``). Frames are decoded once, in batches, after the episode: V's decoder is the costly part.
 """
 from __future__ import annotations
 
@@ -8,63 +11,117 @@ from pathlib import Path
 import numpy as np
 
 from common.config import Config, ConfigError
+from common.run_layout import RunLayout
+
+VIDEO_SUFFIXES = (".gif", ".mp4")
+DECODE_BATCH = 256
+REPORT_VIDEO_FRAMES = 120  # the report's GIFs: the first 120 frames of each episode (1-2 MB each at 2x)
 
 
 def _to_uint8(x) -> np.ndarray:
     return (np.clip(np.asarray(x), 0.0, 1.0) * 255).round().astype(np.uint8)
 
 
-def record_episode(run_dir, cfg: Config, seed: int, dream: bool = False, temperature: float | None = None,
-                   max_steps: int | None = None, params_file: Path | None = None) -> list[np.ndarray]:
-    """Frames uint8 [64, 128, 3] (real | reconstruction) or [64, 64, 3] (dream) of one episode with ``seed``."""
+def check_video_args(path: Path, frames: int, fps: int) -> None:
+    """ConfigError before anything is played: a file name we cannot write, or a non-positive count."""
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        raise ConfigError(f"--video {path}: use a .gif or .mp4 file name")
+    if path.suffix.lower() == ".mp4":
+        from matplotlib import animation
+
+        if not animation.writers.is_available("ffmpeg"):
+            raise ConfigError(f"--video {path}: MP4 needs ffmpeg on PATH; write a .gif instead")
+    if frames < 1 or fps < 1:
+        raise ConfigError(f"--frames and --fps must be >= 1, got {frames} and {fps}")
+
+
+def decode_frames(vae, zs: np.ndarray) -> np.ndarray:
+    """V's decoding of zs [T, Nz] as uint8 [T, 64, 64, 3], in batches of DECODE_BATCH."""
+    parts = [np.asarray(vae.decode(np.asarray(zs[i:i + DECODE_BATCH], np.float32)))
+             for i in range(0, len(zs), DECODE_BATCH)]
+    return _to_uint8(np.concatenate(parts)) if parts else np.zeros((0, 64, 64, 3), np.uint8)
+
+
+def real_episode(run_dir, cfg: Config, params, seed: int, max_steps: int):
+    """The agent's real-game episode with ``reset(seed=seed)``: its first ``max_steps`` frames uint8
+    [T, 64, 64, 3], the z C saw [T, Nz], and the agent's V. Stops at the episode's end or after ``max_steps``."""
+    from controller.agent import Agent
+
+    agent = Agent(run_dir, cfg, threads=None)
+    frames, zs = [], []
+
+    def record(frame, z):
+        frames.append(np.asarray(frame))
+        zs.append(z)
+
+    act = agent.policy(params, seed, on_step=record)
+    frame, _ = agent.env.reset(seed=int(seed))
+    while len(frames) < max_steps:
+        frame, _, terminated, truncated, _ = agent.env.step(act(frame))
+        if terminated or truncated:
+            break
+    agent.env.close()
+    return np.stack(frames), np.stack(zs), agent.vae
+
+
+def dream_episode(run_dir, cfg: Config, params, seed: int, temperature: float, max_steps: int):
+    """The agent in M's dream: z [T, Nz] from a stored initial z (row and noise from ``seed``) until M's
+    death head fires or ``max_steps``, with the project's one dream step."""
     import tensorflow as tf
 
-    from controller.evaluate import read_params
     from controller.model import act, controller_shape, observation
+    from envs.episodes import load_initial_z
+    from rnn.export import load_m
+    from rnn.model import dream_step
 
-    run_dir = Path(run_dir)
     shape = controller_shape(cfg)
-    params, _ = read_params(params_file or run_dir / "controller" / "best.json", shape.num_params)
-    max_steps = max_steps or cfg.env.max_steps
-    from vae.model import load_vae
-
-    vae = load_vae(run_dir)
-    frames: list[np.ndarray] = []
-    if not dream:
-        from controller.agent import Agent
-
-        agent = Agent(run_dir, cfg, threads=None)
-        zs, real = [], []
-
-        def on_step(frame, z):
-            if len(real) < max_steps:
-                real.append(np.asarray(frame))
-                zs.append(z)
-
-        agent.episode(params, seed, on_step=on_step)
-        recon = vae.decode(tf.constant(np.stack(zs)))
-        return [np.concatenate([f, _to_uint8(r)], axis=1) for f, r in zip(real, np.asarray(recon))]
-    # Dream: the same loop as the batched dream, one rollout, decoded with V.
-    from controller.backends import load_initial_z
-    from rnn.model import load_rnn, sample_mdn
-
-    rnn = load_rnn(run_dir)
-    mu, logvar = load_initial_z(run_dir)
+    rnn = load_m(run_dir)
+    mu, logvar = load_initial_z(RunLayout(run_dir).initial_z)
     rng = np.random.default_rng(seed)
     row = rng.integers(len(mu))
     z = tf.constant((mu[row] + np.exp(logvar[row] / 2) * rng.standard_normal(mu.shape[1]))[None], tf.float32)
     h, c = rnn.initial_state(1)
-    restart = tf.ones([1])
-    tau = temperature if temperature is not None else cfg.es.temperature
-    for t in range(max_steps):
-        frames.append(_to_uint8(vae.decode(z)[0]))
+    params = tf.constant(np.asarray(params, np.float32))
+
+    @tf.function
+    def step(z, h, c, restart, key):
         a = act(params, observation(z, c, h, shape), shape)
-        out, h, c = rnn.step(z, a, restart, h, c)
-        restart = tf.zeros([1])
-        z = sample_mdn(out, tau, tf.constant([seed % (2**31 - 1), t], tf.int32))
-        if out.death_logit is not None and float(out.death_logit[0]) > 0:
+        return dream_step(rnn, z, a, restart, h, c, temperature, key)
+
+    zs = []
+    for t in range(max_steps):
+        zs.append(z[0].numpy())
+        z, h, c, dead = step(z, h, c, tf.constant([1.0 if t == 0 else 0.0]), tf.constant([seed % (2**31 - 1), t]))
+        if bool(dead[0]):
             break
-    return frames
+    return np.stack(zs)
+
+
+def record_episode(run_dir, cfg: Config, params, seed: int, dream: bool = False, temperature: float | None = None,
+                   max_steps: int | None = None) -> list[np.ndarray]:
+    """Frames uint8 [64, 128, 3] (real | V's reconstruction) or [64, 64, 3] (dream) of one episode."""
+    max_steps = max_steps or cfg.env.max_steps
+    if not dream:
+        real, zs, vae = real_episode(run_dir, cfg, params, seed, max_steps)
+        return list(np.concatenate([real, decode_frames(vae, zs)], axis=2))
+    from vae.export import load_v
+
+    tau = temperature if temperature is not None else cfg.es.temperature
+    return list(decode_frames(load_v(run_dir), dream_episode(run_dir, cfg, params, seed, tau, max_steps)))
+
+
+def report_videos(run_dir, real: np.ndarray | None, real_zs: np.ndarray | None, dream_zs: np.ndarray | None,
+                  vae, frames: int = REPORT_VIDEO_FRAMES, fps: int = 30) -> dict[str, Path]:
+    """The report's GIFs from episodes already played (:func:`real_episode`, :func:`dream_episode`): the first
+    ``frames`` frames, real | V's reconstruction, and the decoded dream. Returns {"real" | "dream": path}."""
+    layout, out = RunLayout(run_dir), {}
+    if real is not None:
+        shown = np.concatenate([real[:frames], decode_frames(vae, real_zs[:frames])], axis=2)
+        out["real"] = write_video(list(shown), layout.report_video("real"), fps=fps, scale=2)
+    if dream_zs is not None:
+        out["dream"] = write_video(list(decode_frames(vae, dream_zs[:frames])), layout.report_video("dream"), fps=fps,
+                                   scale=2)
+    return out
 
 
 def write_video(frames: list[np.ndarray], path: Path, fps: int = 30, scale: int = 4) -> Path:
@@ -72,32 +129,31 @@ def write_video(frames: list[np.ndarray], path: Path, fps: int = 30, scale: int 
     path = Path(path)
     if not frames:
         raise ConfigError("no frames to write")
+    check_video_args(path, len(frames), fps)
     frames = [np.kron(f, np.ones((scale, scale, 1), np.uint8)) for f in frames]
     path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")  # written whole, then renamed
     if path.suffix.lower() == ".gif":
         from PIL import Image
 
         images = [Image.fromarray(f) for f in frames]
-        images[0].save(path, save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0)
-        return path
-    if path.suffix.lower() == ".mp4":
+        images[0].save(tmp, save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0)
+    else:
         import matplotlib
 
         matplotlib.use("Agg")
         from matplotlib import animation
         from matplotlib import pyplot as plt
 
-        if not animation.writers.is_available("ffmpeg"):
-            raise ConfigError("MP4 needs ffmpeg on PATH; write a .gif instead")
         fig = plt.figure(figsize=(frames[0].shape[1] / 100, frames[0].shape[0] / 100), dpi=100)
         ax = fig.add_axes([0, 0, 1, 1])
         ax.axis("off")
         image = ax.imshow(frames[0])
         writer = animation.FFMpegWriter(fps=fps)
-        with writer.saving(fig, str(path), dpi=100):
+        with writer.saving(fig, str(tmp), dpi=100):
             for f in frames:
                 image.set_data(f)
                 writer.grab_frame()
         plt.close(fig)
-        return path
-    raise ConfigError(f"--video {path}: use a .gif or .mp4 file name")
+    tmp.replace(path)
+    return path

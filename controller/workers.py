@@ -1,4 +1,4 @@
-"""A fault-tolerant process pool for real-environment rollouts (no MPI; issue 5 item 4).
+"""A fault-tolerant process pool for real-environment rollouts (no MPI).
 
 Each worker is a spawned process that builds its rollout function ONCE (``factory()``: loads V and M, makes the
 env) with TensorFlow limited to one thread, then serves tasks over its own pipe. The master hands out one task
@@ -23,23 +23,15 @@ from collections import deque
 from multiprocessing.connection import wait
 from typing import Any, Callable, Sequence
 
+from common.threads import single_threaded_workers
+
 
 class RolloutError(RuntimeError):
     """A rollout task failed more often than allowed; the generation cannot complete."""
 
 
-def limit_threads() -> None:
-    """One compute thread per worker process, so `workers` processes use `workers` cores (no oversubscription)."""
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-                "TF_NUM_INTEROP_THREADS"):
-        os.environ[var] = "1"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # rollouts are batch-1 work: CPU beats a GPU round trip
-    # TensorFlow reads TF_NUM_*_THREADS when it starts; controller.agent also sets tf.config.threading.
-
-
 def _worker_main(conn, factory: Callable[[], Callable[[Any], Any]]) -> None:
-    limit_threads()
+    single_threaded_workers()  # `workers` processes use `workers` cores
     try:
         fn = factory()
         conn.send(("ready", None))
@@ -220,5 +212,6 @@ def _synthetic(task, mode: str, marker_dir: str | None):
 def synthetic_factory(mode: str = "none", marker_dir: str | None = None):
     """Rollout function for tests: ``(params, seeds) -> (returns, lengths)``; see :func:`_synthetic`."""
     import functools
+    import numpy  # noqa: F401 - imported while the worker starts, not inside the first task's time limit
 
     return functools.partial(_synthetic, mode=mode, marker_dir=marker_dir)

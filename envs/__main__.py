@@ -1,41 +1,46 @@
-"""``python -m envs collect --experiment E --preset P --run-dir D [--section.field VALUE ...] [--full-check]``."""
+"""``python -m envs collect``: rollouts of the authors' random policy (or of a trained agent exploring, Doom) into
+<run>/rollouts, resumable (common flags: --experiment --preset --run-dir, one --section.field per setting)."""
 from __future__ import annotations
 
 import os
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")  # the random CarRacing agent's small matmuls are fastest single-threaded
-os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # headless: before pygame is imported
 
 import argparse  # noqa: E402
+import sys  # noqa: E402
 
 from common import cli  # noqa: E402
+from common.threads import single_threaded_workers  # noqa: E402
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m envs", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("collect", help="random-policy rollouts into <run-dir>/rollouts (resumable)")
-    cli.add_config_args(p, aliases={"--episodes": "collect.episodes", "--workers": "collect.workers"})
+    p = cli.add_command(sub, "collect", "collect episodes into <run>/rollouts until collect.episodes are there "
+                                        "(resumable; corrupt files are collected again)",
+                        ("collect.*", "env.max_steps", "env.doom_skill"),
+                        aliases={"--episodes": "collect.episodes", "--workers": "collect.workers"}, argv=argv)
     p.add_argument("--full-check", action="store_true",
                    help="load every existing file completely when resuming (default: zip and array headers)")
     return parser
 
 
+def run(args: argparse.Namespace) -> int:
+    from envs.collect import collect, policy_factory
+
+    cfg, run_dir = cli.resolve(args)  # raises ConfigError before anything is written
+    factory = policy_factory(cfg, run_dir)  # so does a policy that cannot play
+    cli.save_run_config(cfg, run_dir)
+    cli.print_config(cfg, run_dir)
+    # The random CarRacing agent's small matmuls are fastest single-threaded, and workers fill the cores.
+    single_threaded_workers()
+    return collect(cfg, run_dir, full=args.full_check, factory=factory)
+
+
 def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
-
-    def run() -> int:
-        from envs.collect import check_policy, collect
-
-        cfg, run_dir = cli.resolve(args)  # raises ConfigError before anything is written
-        check_policy(cfg, run_dir)
-        cli.save_run_config(cfg, run_dir)
-        cli.print_config(cfg, run_dir)
-
-        return collect(cfg, run_dir, full=args.full_check)
-
-    cli.main(run)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
+    cli.main(lambda: run(args))
 
 
 if __name__ == "__main__":

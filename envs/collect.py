@@ -10,10 +10,10 @@
   CarRacing runs with ``full_episode=True`` as the authors' extract step: the env's own termination is ignored,
   so every CarRacing episode is ``collect.max_frames`` frames.
 - ``collect.policy agent`` (Doom) collects with a trained agent instead (this run's, or ``collect.agent_dir``'s
-  V, M and ``controller/best.json``), exploring with the random policy's holds
-  (``envs.random_policies.ExploringPolicy``): step 2 of the paper's iterative training (``python -m reports
-  iterate``). Give such episodes indices and seeds of their own (``--episodes`` above the earlier ones,
-  ``--collect.seed``).
+  V, M and ``controller/best.json``), exploring with the random policy's holds: step 2 of the paper's iterative
+  training (``python -m reports iterate``). The policy comes from a factory named in ``POLICY_FACTORIES`` and
+  imported by that name, so this layer imports nothing of controller/. Give such episodes indices and seeds of
+  their own (``--episodes`` above the earlier ones, ``--collect.seed``).
 - Work is spread over ``collect.workers`` spawned processes (one env each, reused across episodes). Files are
   written atomically (temp file + rename), so a killed run leaves finished files and temp leftovers only; a
   re-run deletes the leftovers, checks the existing files, reports each corrupt one (one line) and collects it
@@ -24,6 +24,7 @@
 """
 from __future__ import annotations
 
+import importlib
 import multiprocessing as mp
 import os
 import signal
@@ -35,13 +36,17 @@ from pathlib import Path
 import numpy as np
 
 from common import atomic
-from common.config import Config, ConfigError
+from common.config import Config
+from common.run_layout import RunLayout
+from common.threads import single_threaded_workers
 from common.timing import stage_timer
 from envs import env_kwargs, episodes
 
 SEED_STRIDE = 1_000_003  # retry k of episode i uses seed + i + k * SEED_STRIDE
 MAX_ATTEMPTS = 1000
-ROLLOUT_DIR = "rollouts"
+# collect.policy values other than "random": "module:function" building a picklable factory(seed) -> policy from
+# (cfg, run_dir), raising ConfigError before anything is written when it cannot play.
+POLICY_FACTORIES = {"agent": "controller.explore:agent_policy_factory"}
 
 
 def episode_seed(base_seed: int, index: int, attempt: int = 0) -> int:
@@ -62,10 +67,7 @@ class Job:
     base_seed: int
     action_size: int
     folder: str
-    policy: str = "random"  # collect.policy; "agent" also needs agent_dir and cfg (whose V, M and C play)
-    explore: float = 0.0
-    agent_dir: str = ""
-    cfg: dict | None = None
+    policy_factory: object = None  # picklable factory(seed) -> policy; None: the authors' random policy
 
 
 @dataclass(frozen=True)
@@ -105,30 +107,13 @@ def run_episode(env, policy, seed: int, max_frames: int) -> dict[str, np.ndarray
                 reward=np.asarray(rewards, np.float32), done=np.asarray(dones, np.bool_))
 
 
-_AGENT: dict = {}  # policy "agent": V + M + C and C's parameters, built once per process
-
-
-def controller_file(run_dir) -> Path:
-    return Path(run_dir) / "controller" / "best.json"
-
-
 def make_policy(job: Job, seed: int):
-    """The collection policy of the episode with ``seed``: the authors' random one, or the run's agent exploring."""
-    from envs.random_policies import ExploringPolicy, make_random_policy
+    """The collection policy of the episode with ``seed``: the authors' random one, or the job's factory's."""
+    from envs.random_policies import make_random_policy
 
-    if job.policy == "random":
+    if job.policy_factory is None:
         return make_random_policy(job.experiment, seed, job.max_hold)
-    if _AGENT.get("agent_dir") != job.agent_dir:
-        from common.config import config_from_dict
-        from controller.agent import Agent
-        from controller.evaluate import read_params
-        from controller.model import controller_shape
-
-        cfg = config_from_dict(job.cfg)
-        params, _ = read_params(controller_file(job.agent_dir), controller_shape(cfg).num_params)
-        agent = Agent(job.agent_dir, cfg, threads=1, with_env=False)
-        _AGENT.update(agent=agent, params=params, agent_dir=job.agent_dir)
-    return ExploringPolicy(_AGENT["agent"].policy(_AGENT["params"], seed), seed, job.explore, job.max_hold)
+    return job.policy_factory(seed)
 
 
 def collect_one(env, job: Job, index: int, alive=lambda: True) -> EpisodeResult | None:
@@ -218,6 +203,20 @@ def quick_check(path: Path, action_size: int) -> int:
     return int(length)
 
 
+def is_complete(cfg: Config, run_dir: Path) -> bool:
+    """Whether episodes 0..collect.episodes-1 are all there and whole (the quick check; nothing is changed)."""
+    folder = RunLayout(run_dir).rollouts
+    count = 0
+    for path in episodes.list_episode_files(folder):
+        if episodes.episode_index(path) < cfg.collect.episodes:
+            try:
+                quick_check(path, cfg.env.action_size)
+            except episodes.CorruptEpisode:
+                return False
+            count += 1
+    return count == cfg.collect.episodes
+
+
 def full_check(path: Path, action_size: int) -> int:
     return len(episodes.load_rollout(path, action_size)["obs"])
 
@@ -239,28 +238,21 @@ def check_existing(folder: Path, count: int, action_size: int, full: bool = Fals
 
 
 # ---- the command ------------------------------------------------------------------------------------------------
-def agent_dir(cfg: Config, run_dir: Path) -> Path:
-    """The run whose agent collects with policy "agent": collect.agent_dir, or this run."""
-    return Path(cfg.collect.agent_dir) if cfg.collect.agent_dir else Path(run_dir)
+def policy_factory(cfg: Config, run_dir: Path):
+    """The factory of ``collect.policy`` (None for the random policy), looked up in POLICY_FACTORIES; it raises
+    ConfigError (before anything is written) when it cannot play."""
+    if cfg.collect.policy == "random":
+        return None
+    module, _, name = POLICY_FACTORIES[cfg.collect.policy].partition(":")
+    return getattr(importlib.import_module(module), name)(cfg, Path(run_dir))
 
 
-def check_policy(cfg: Config, run_dir: Path) -> None:
-    """Policy "agent" plays a trained V, M and C: raise ConfigError (before anything is written) without them."""
-    from controller.agent import has_models
-
-    where = agent_dir(cfg, run_dir)
-    if cfg.collect.policy == "agent" and not (has_models(where) and controller_file(where).exists()):
-        raise ConfigError(f"collect.policy agent plays a trained agent: {where} needs V and M (vae/, rnn/) "
-                          f"and controller/best.json")
-
-
-def make_job(cfg: Config, run_dir: Path) -> Job:
+def make_job(cfg: Config, run_dir: Path, factory=None) -> Job:
     c = cfg.collect
     return Job(experiment=cfg.experiment, env_id=cfg.env.env_id, max_steps=cfg.env.max_steps,
                env_kwargs=env_kwargs(cfg), max_hold=c.max_hold,
                max_frames=min(c.max_frames, cfg.env.max_steps), min_frames=c.min_frames, base_seed=c.seed,
-               action_size=cfg.env.action_size, folder=str(run_dir / ROLLOUT_DIR), policy=c.policy,
-               explore=c.explore, agent_dir=str(agent_dir(cfg, run_dir)), cfg=cfg.to_dict())
+               action_size=cfg.env.action_size, folder=str(RunLayout(run_dir).rollouts), policy_factory=factory)
 
 
 def _results(job: Job, todo: list[int], workers: int):
@@ -273,9 +265,7 @@ def _results(job: Job, todo: list[int], workers: int):
         finally:
             env.close()
         return
-    # Single-threaded BLAS per worker: the workers already fill the cores.
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
+    single_threaded_workers()  # the workers already fill the cores
     ctx = mp.get_context("spawn")
     pool = ctx.Pool(workers, initializer=_init_worker, initargs=(job, os.getpid()))
     try:
@@ -288,11 +278,12 @@ def _results(job: Job, todo: list[int], workers: int):
         pool.join()
 
 
-def collect(cfg: Config, run_dir: Path, full: bool = False) -> int:
-    """Collect the missing episodes of ``cfg.collect`` into ``<run_dir>/rollouts``; return an exit code."""
+def collect(cfg: Config, run_dir: Path, full: bool = False, factory=None) -> int:
+    """Collect the missing episodes of ``cfg.collect`` into ``<run_dir>/rollouts`` with the random policy or
+    ``factory`` (see :func:`policy_factory`); return an exit code."""
     from tqdm import tqdm
 
-    job = make_job(cfg, run_dir)
+    job = make_job(cfg, run_dir, factory)
     folder = Path(job.folder)
     total = cfg.collect.episodes
     folder.mkdir(parents=True, exist_ok=True)

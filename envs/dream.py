@@ -14,6 +14,7 @@ import numpy as np
 from gymnasium import spaces
 
 from common.config import ConfigError
+from envs.episodes import load_initial_z
 
 
 def _load_keras(path: str | os.PathLike, what: str, fix: str):
@@ -23,19 +24,6 @@ def _load_keras(path: str | os.PathLike, what: str, fix: str):
     if not path.is_file():
         raise ConfigError(f"{what} not found at {path}: {fix}")
     return keras.models.load_model(path, compile=False)
-
-
-def load_initial_z(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """Read ``<run>/series/initial_z.npz`` -> (mu, logvar), float32 [N, Nz] each."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"initial z statistics not found at {path}: run `python -m vae encode` first")
-    with np.load(path) as data:
-        mu, logvar = data["mu"].astype(np.float32), data["logvar"].astype(np.float32)
-    if mu.ndim != 2 or mu.shape != logvar.shape or len(mu) == 0:
-        raise ConfigError(f"{path}: mu and logvar must be equal non-empty [N, z_size] arrays, "
-                          f"got {mu.shape} and {logvar.shape}")
-    return mu, logvar
 
 
 class DoomDreamEnv(gym.Env):
@@ -110,27 +98,20 @@ class DoomDreamEnv(gym.Env):
     def _setup(self, rnn, mu, logvar, vae, temperature, render_mode):
         import tensorflow as tf
 
-        from rnn.model import death_from_logit, sample_mdn
+        from rnn.model import dream_step
 
         if not getattr(rnn, "predict_death", False):
             raise ConfigError("DoomDreamEnv needs a Doom M with a death head (rnn.predict_death=True)")
         if mu.shape[1] != rnn.z_size:
             raise ConfigError(f"initial z has size {mu.shape[1]} but M expects z_size {rnn.z_size}")
         self.rnn, self.vae = rnn, vae
-        self.temperature = temperature
+        self.temperature = temperature  # read at every step: a viewer may change it between steps
         self.render_mode = render_mode
         self._mu, self._std = mu, np.exp(logvar / 2.0).astype(np.float32)  # std = exp(logvar / 2)
         self.z_size, self.hidden_size = int(rnn.z_size), int(rnn.hidden_size)
         self.observation_space = spaces.Box(-np.inf, np.inf, (self.z_size + 2 * self.hidden_size,), np.float32)
         self.action_space = spaces.Box(-1.0, 1.0, (int(rnn.action_size),), np.float32)
-        tau = tf.constant(temperature, tf.float32)
-
-        @tf.function(jit_compile=True)
-        def step_fn(z, action, restart, h, c, seed):
-            out, h, c = rnn.step(z, action, restart, h, c)
-            return sample_mdn(out, tau, seed), h, c, death_from_logit(out.death_logit)
-
-        self._step_fn = step_fn
+        self._step_fn = tf.function(lambda *args: dream_step(rnn, *args), jit_compile=True)
         self._z = self._h = self._c = None
         self._restart = 1.0
 
@@ -156,7 +137,7 @@ class DoomDreamEnv(gym.Env):
             raise gym.error.InvalidAction(f"action must be {self.action_space}, got {action!r}")
         seed = self.np_random.integers(0, 2**31 - 1, size=2).astype(np.int32)
         z, h, c, dead = self._step_fn(self._z[None], a[None], np.array([self._restart], np.float32),
-                                      self._h[None], self._c[None], seed)
+                                      self._h[None], self._c[None], np.float32(self.temperature), seed)
         self._z, self._h, self._c = z.numpy()[0], h.numpy()[0], c.numpy()[0]
         terminated = bool(dead.numpy()[0])
         # As doomrnn.py: after a predicted death the next input carries restart = 1.

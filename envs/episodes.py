@@ -12,6 +12,9 @@ Series file ``<run>/series/episode_NNNNNN.npz`` (written by ``python -m vae enco
     action      float32 [T, A]
     done        bool    [T]
 
+Initial-z file ``<run>/series/initial_z.npz`` (written by ``python -m vae encode``; where the dream starts):
+    mu, logvar  float32 [N, Nz]     V's posterior of frame 0 of the first N <= 1000 episodes
+
 Every file is written atomically (:mod:`common.atomic`), so a file that fails to load or validate was damaged
 after the fact; :func:`scan` reports such files instead of letting a stage use them.
 """
@@ -123,13 +126,23 @@ def load_series(path: str | os.PathLike, z_size: int, action_size: int) -> dict[
     return arrays
 
 
-def scan(folder: str | os.PathLike, load: Callable[[Path], dict]) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Load every episode file in ``folder`` with ``load``; return (valid paths, [(bad path, reason)])."""
-    good, bad = [], []
-    for path in list_episode_files(folder):
-        try:
-            load(path)
-            good.append(path)
-        except CorruptEpisode as err:
-            bad.append((path, str(err)))
-    return good, bad
+def save_initial_z(path: str | os.PathLike, mu, logvar) -> None:
+    atomic.savez(path, mu=np.asarray(mu, np.float32), logvar=np.asarray(logvar, np.float32))
+
+
+def load_initial_z(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """``series/initial_z.npz`` -> (mu, logvar), float32 [N, Nz] each; ConfigError when missing or malformed."""
+    from common.config import ConfigError
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"initial z statistics not found at {path}: run `python -m vae encode` first")
+    try:
+        with np.load(path) as data:
+            mu, logvar = data["mu"].astype(np.float32), data["logvar"].astype(np.float32)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+        raise ConfigError(f"{path}: not an initial-z file ({type(err).__name__}: {err})") from None
+    if mu.ndim != 2 or mu.shape != logvar.shape or len(mu) == 0:
+        raise ConfigError(f"{path}: mu and logvar must be equal non-empty [N, z_size] arrays, "
+                          f"got {mu.shape} and {logvar.shape}")
+    return mu, logvar

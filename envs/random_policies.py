@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from envs.actions import to_env_action
+
 ENCODER_FILTERS = (32, 64, 128, 256)
 KERNEL, STRIDE = 4, 2
 VM_DIVISOR = 10000.0  # the authors' set_model_params of V and M divide every weight by 10000
@@ -51,7 +53,7 @@ class DoomRepeatPolicy:
 class ExploringPolicy:
     """The paper's iterative training (section 5, step 2): collect with the trained agent, plus exploration.
 
-    ``act(obs, forced)`` is the agent's acting function (:meth:`controller.agent.Agent.policy`). The holds of
+    ``act(obs, forced)`` is the agent's acting function (the agent's ``policy(params, seed)``). The holds of
     :class:`DoomRepeatPolicy` (same seed) cut the episode into segments; each segment, with probability
     ``explore``, takes that policy's held random action instead of C's (M still consumes the action taken).
     """
@@ -127,7 +129,7 @@ class CarRacingRandomAgent:
         mu, logvar = self.encode(obs)
         z = mu + np.exp(logvar / 2.0) * self.rng.standard_normal(mu.shape).astype(np.float32)
         a = np.tanh(np.concatenate([z, self.h]) @ self.c_weight + self.c_bias)
-        action = np.array([a[0], (a[1] + 1.0) / 2.0, np.clip(a[2], 0.0, 1.0)], np.float32)
+        action = to_env_action(a, "carracing").astype(np.float32)
         self.lstm_step(np.concatenate([z, action]).astype(np.float32))
         return action
 

@@ -1,39 +1,44 @@
-"""``python -m reports make|reproduce``: a run's report, or the whole pipeline then the report.
+"""``python -m reports make|reproduce|iterate|publish``: a run's report, the whole pipeline, a round of iterative
+training, or the committable part of a finished run.
 
     python -m reports reproduce --experiment doom --preset tiny      # collect ... evaluate, then the report
     python -m reports make --experiment doom --run-dir runs/doom-tiny # the report of what the run holds now
     python -m reports publish --run-dir runs/doom-small --to reports/results/doom   # the committable part
-    python -m reports iterate --from runs/doom-small --run-dir runs/doom-iter1 --episodes 600  # iterative training
+    python -m reports videos --run-dir reports/results/doom          # the agent's GIFs into a committed report
+    python -m reports iterate --from runs/doom-small --run-dir runs/doom-iter1 --add-episodes 600  # one round
 """
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from common import cli
 from common.config import ConfigError
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-    make = commands.add_parser("make", help="write <run>/report/: REPORT.md, figures, results.json")
-    cli.add_config_args(make)
-    reproduce = commands.add_parser(
-        "reproduce", help="run every stage (skipping complete ones, resuming an interrupted one), then the report")
-    cli.add_config_args(reproduce)
-    iterate = commands.add_parser(
-        "iterate", help="one round of iterative training (Doom): NEW = PREV's data, V and M, plus episodes played by "
-                        "PREV's agent; then encode, M, C, evaluate, report (resumable)")
-    cli.add_config_args(iterate)
-    iterate.add_argument("--from", dest="previous", required=True, help="the finished run whose agent collects")
-    iterate.add_argument("--episodes", dest="new_episodes", type=int, required=True,
-                         help="episodes the agent collects (added to PREV's)")
-    publish = commands.add_parser(
-        "publish", help="copy a finished run's committable part (SavedModels, controller, report) to a folder")
-    publish.add_argument("--run-dir", required=True, help="the finished run")
-    publish.add_argument("--to", required=True, help="destination folder (replaced), e.g. reports/results/doom")
+    sub = parser.add_subparsers(dest="command", required=True)
+    cli.add_command(sub, "make", "write <run>/report/: REPORT.md, figures, the agent's GIFs, results.json", (),
+                    argv=argv)
+    cli.add_command(sub, "videos", "add the agent's GIFs to an existing report (e.g. a committed result folder): "
+                                   "replays the report's episodes and links the GIFs from REPORT.md", (), argv=argv)
+    cli.add_command(sub, "reproduce", "run every stage (skipping complete ones, resuming an interrupted one), then "
+                                      "the report; --section.field flags pass on to every stage", None, argv=argv)
+    p = cli.add_command(sub, "iterate", "one round of iterative training (Doom): NEW = PREV's data, V and M, plus "
+                                        "episodes played by PREV's agent; then encode, M, C, evaluate, report "
+                                        "(resumable)", ("collect.explore", "collect.seed", "rnn.epochs",
+                                                        "es.generations"), argv=argv)
+    p.add_argument("--from", dest="previous", required=True, help="the finished run whose agent collects")
+    p.add_argument("--add-episodes", dest="new_episodes", type=int, required=True,
+                   help="episodes the agent collects, added to PREV's")
+    p = sub.add_parser("publish", help="copy a finished run's committable part (SavedModels, controller, report) "
+                                       "to a folder", description="copy a finished run's committable part "
+                                                                  "(SavedModels, controller, report) to a folder")
+    p.add_argument("--run-dir", required=True, help="the finished run")
+    p.add_argument("--to", required=True, help="destination folder (replaced), e.g. reports/results/doom")
     return parser
 
 
@@ -46,19 +51,14 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     return out
 
 
-def run(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def run(args: argparse.Namespace) -> int:
     if args.command == "publish":
-        from pathlib import Path
-
         from reports.publish import publish
 
         info = publish(Path(args.run_dir), Path(args.to))
         print(f"[reports] published {info['folder']} ({info['bytes'] / 2**20:.1f} MiB)", flush=True)
         return 0
     if args.command == "iterate":
-        from pathlib import Path
-
         from reports.iterate import iterate
 
         if not args.run_dir:
@@ -72,13 +72,28 @@ def run(argv: list[str] | None = None) -> int:
                               f"(python -m reports reproduce --experiment {cfg.experiment} --preset {cfg.preset})")
         from reports.make import make_report
 
-        out_dir = make_report(cfg, run_dir)
-        print(f"[reports] wrote {out_dir / 'REPORT.md'} and {out_dir / 'results.json'}", flush=True)
+        from common.run_layout import RunLayout
+
+        make_report(cfg, run_dir)
+        layout = RunLayout(run_dir)
+        print(f"[reports] wrote {layout.report_md} and {layout.results_json}", flush=True)
+        return 0
+    if args.command == "videos":
+        from reports.make import add_videos
+
+        for mode, episode in add_videos(cfg, run_dir).items():
+            print(f"[reports] {mode}: {episode['video_length']} frames, GIF {episode['video']}", flush=True)
         return 0
     from reports.reproduce import reproduce
 
     return reproduce(cfg, run_dir, _overrides(args))
 
 
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
+    cli.main(lambda: run(args))
+
+
 if __name__ == "__main__":
-    cli.main(lambda: run(sys.argv[1:]))
+    main()

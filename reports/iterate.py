@@ -23,27 +23,31 @@ import shutil
 from pathlib import Path
 
 from common import atomic
-from common.cli import CONFIG_FILE, read_run_config
+from common.cli import read_run_config
 from common.config import Config, ConfigError
+from common.run_layout import RunLayout
 from controller.agent import has_models
 from envs import episodes
-from envs.collect import ROLLOUT_DIR, controller_file
 from reports.reproduce import Stage, for_stages, run_stages, stages
 
-LINKED = (ROLLOUT_DIR, "series", "vae")  # read-only from here on: shared with PREV by hard links
-COPIED = ("rnn",)  # training continues here
+
+
+def linked(layout: RunLayout) -> tuple[Path, ...]:
+    """Folders NEW shares with PREV by hard links (read-only from here on: new episodes get new files)."""
+    return layout.rollouts, layout.series, layout.vae_dir
 
 
 def check_previous(prev: Path) -> Config:
     """PREV's config, or ConfigError when PREV is not a finished Doom run (nothing is written)."""
     cfg = read_run_config(prev) if prev.is_dir() else None
+    layout = RunLayout(prev)
     if cfg is None:
-        raise ConfigError(f"--from {prev}: not a run folder (no {CONFIG_FILE})")
+        raise ConfigError(f"--from {prev}: not a run folder (no {layout.config.name})")
     if cfg.experiment != "doom":
         raise ConfigError(f"--from {prev}: iterative training is built for Doom's dream, not {cfg.experiment}")
-    if not (has_models(prev) and controller_file(prev).exists() and (prev / "series").is_dir()):
+    if not (has_models(prev) and layout.controller().best.exists() and layout.series.is_dir()):
         raise ConfigError(f"--from {prev}: needs V, M, series/ and controller/best.json (a finished run)")
-    found = len(episodes.list_episode_files(prev / ROLLOUT_DIR))
+    found = len(episodes.list_episode_files(layout.rollouts))
     if found != cfg.collect.episodes:
         raise ConfigError(f"--from {prev}: {found} rollouts, its config says {cfg.collect.episodes}; finish it first")
     return cfg
@@ -54,18 +58,21 @@ def prepare(prev: Path, new: Path) -> None:
     tmp = new.with_name(new.name + atomic.TMP_MARK + "iterate")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    for name in LINKED:
-        shutil.copytree(prev / name, tmp / name, copy_function=os.link)
-    for name in COPIED:
-        shutil.copytree(prev / name, tmp / name, ignore=shutil.ignore_patterns("done.json", "tb"))
-    shutil.copy2(prev / CONFIG_FILE, tmp / CONFIG_FILE)
-    atomic.write_json(tmp / "iterate.json", {"from": str(prev)})
+    src, dst = RunLayout(prev), RunLayout(tmp)
+    for a, b in zip(linked(src), linked(dst)):
+        shutil.copytree(a, b, copy_function=os.link)
+    # M's training continues in NEW: a copy, without the marker that it finished and its TensorBoard log.
+    shutil.copytree(src.rnn_dir, dst.rnn_dir, ignore=shutil.ignore_patterns(src.rnn_done.name,
+                                                                         src.rnn_tensorboard.name))
+    shutil.copy2(src.config, dst.config)
+    atomic.write_json(dst.iterate_info, {"from": str(prev)})
     tmp.rename(new)
 
 
 def iteration_stages(cfg: Config, prev: Path, episodes_total: int) -> list[Stage]:
-    collect = Stage("collect", "envs", "collect", ("--episodes", str(episodes_total), "--collect.policy", "agent",
-                                                   "--collect.agent_dir", str(for_stages(prev))))
+    collect = Stage("collect", "envs", "collect", settings=(
+        ("collect.episodes", str(episodes_total)), ("collect.policy", "agent"),
+        ("collect.agent_dir", str(for_stages(prev)))), done="envs.collect:is_complete")
     return [collect] + [s for s in stages(cfg) if s.name not in ("collect", "vae_train")]
 
 
@@ -73,10 +80,11 @@ def iterate(prev: Path, new: Path, new_episodes: int, overrides: list[str]) -> i
     prev_cfg = check_previous(prev)
     if new_episodes < 1:
         raise ConfigError(f"--episodes must be >= 1, got {new_episodes}")
-    if new.exists() and not (new / CONFIG_FILE).exists():
+    layout = RunLayout(new)
+    if new.exists() and not layout.config.exists():
         raise ConfigError(f"--run-dir {new} exists and is not a run made by iterate; choose another")
-    if (new / CONFIG_FILE).exists():
-        info = json.loads((new / "iterate.json").read_text()) if (new / "iterate.json").exists() else {}
+    if layout.config.exists():
+        info = json.loads(layout.iterate_info.read_text()) if layout.iterate_info.exists() else {}
         if Path(info.get("from", "")).resolve() != prev.resolve():
             raise ConfigError(f"--run-dir {new} was not made from {prev}; choose another")
         print(f"[iterate] {new} exists: resuming", flush=True)

@@ -2,14 +2,16 @@
 
 Copies what a reader needs to check and re-score the result, and nothing bulky: the run's config and timings, V's
 and M's SavedModels (the real-env agent serves from them when the Keras files are absent,
-:func:`controller.agent.load_models`), M's loss history, each controller folder's parameters, logs and
+:func:`vae.export.load_v`, :func:`rnn.export.load_m`), M's loss history, each controller folder's parameters, logs and
 evaluations (not the CMA state: it is the size of the covariance matrix), the report, and ``diagnosis/``
-(bench outputs saved into the run, e.g. ``bench/dream_gap.py ... > <run>/diagnosis/dream_gap.txt``). It then writes
+(bench outputs saved into the run, e.g. ``bench/dream_gap.py ... > <run>/diagnosis/dream_gap.txt``) and the
+dream's initial z (so the dream video and viewer run from the folder). It then writes
 FOLDER/README.md from the run's own files: the commands that ran (from ``reproduce.log`` and the stage logs), the
 wall time of each stage (``timings.json``) and the size of what was copied. Rollouts, series, Keras files,
 backups and TensorBoard logs stay in the run folder.
 
-The result can be re-scored with ``python -m controller evaluate --run-dir FOLDER --episodes 100 --seed S``.
+The result can be re-scored from a copy of FOLDER (re-scoring writes evaluation and timing files into the run
+folder it is given): ``cp -r FOLDER /tmp/x && python -m controller evaluate --run-dir /tmp/x --seed S``.
 """
 from __future__ import annotations
 
@@ -19,13 +21,14 @@ from pathlib import Path
 
 from common import atomic
 from common.config import ConfigError
-from reports.reproduce import LOG_FILE
+from common.run_layout import RunLayout
 from reports.tables import fmt_duration
 
-FILES = ("config.json", "timings.json", "rnn/history.csv", "rnn/diagnostics.json")
-FOLDERS = ("vae/saved_model", "rnn/saved_model", "report", "diagnosis")  # diagnosis/: saved bench outputs
-CONTROLLER_FILES = ("best.json", "config.json", "history.csv", "eval_history.csv")
-MAX_BYTES = 60 * 2 ** 20  # issue 7: under 60 MB in all
+# RunLayout attributes; the first two files and three folders are required.
+FILES = ("config", "timings", "rnn_history", "rnn_diagnostics", "initial_z")
+FOLDERS = ("vae_saved_model", "rnn_saved_model", "report", "diagnosis")  # report/ holds the agent's GIFs
+CONTROLLER_FILES = ("best", "config", "history", "eval_history")  # ControllerLayout attributes
+MAX_BYTES = 60 * 2 ** 20  # a result folder stays small enough to commit
 
 
 def _size(path: Path) -> int:
@@ -34,7 +37,7 @@ def _size(path: Path) -> int:
 
 def _commands(run_dir: Path) -> list[str]:
     """The stage commands in the order they ran, from the ``===== <date> <command>`` lines of reproduce.log."""
-    log = run_dir / LOG_FILE
+    log = RunLayout(run_dir).reproduce_log
     if not log.exists():
         return []
     lines = [line[6:].strip() for line in log.read_text(errors="replace").splitlines() if line.startswith("===== ")]
@@ -44,32 +47,32 @@ def _commands(run_dir: Path) -> list[str]:
 def publish(run_dir: Path, to: Path) -> dict:
     """Copy the committable files of ``run_dir`` into ``to`` (replacing it) and write ``to/README.md``."""
     run_dir, to = Path(run_dir), Path(to)
-    missing = [p for p in (*FILES[:2], *FOLDERS[:3]) if not (run_dir / p).exists()]
+    layout = RunLayout(run_dir)
+    missing = [str(getattr(layout, name).relative_to(run_dir)) for name in (*FILES[:2], *FOLDERS[:3])
+               if not getattr(layout, name).exists()]
     if missing:
         raise ConfigError(f"{run_dir} lacks {', '.join(missing)}: finish the run (python -m reports reproduce) first")
-    controllers = sorted(p for p in run_dir.glob("controller*") if (p / "best.json").exists())
+    controllers = [c for c in layout.controllers() if c.best.exists()]
     if not controllers:
         raise ConfigError(f"{run_dir} holds no trained controller (controller*/best.json)")
     tmp = to.with_name(f".{to.name}{atomic.TMP_MARK}publish")
     shutil.rmtree(tmp, ignore_errors=True)
-    for rel in (*FILES, *FOLDERS):
-        src = run_dir / rel
-        if src.is_dir():
-            shutil.copytree(src, tmp / rel)
-        elif src.exists():
-            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, tmp / rel)
+    sources = [getattr(layout, name) for name in (*FILES, *FOLDERS)]
     for folder in controllers:
-        names = [*CONTROLLER_FILES, *(p.name for p in folder.glob("evaluation_*.json"))]
-        for name in names:
-            if (folder / name).exists():
-                (tmp / folder.name).mkdir(parents=True, exist_ok=True)
-                shutil.copy2(folder / name, tmp / folder.name / name)
+        sources += [getattr(folder, name) for name in CONTROLLER_FILES]
+        sources += sorted(folder.dir.glob("evaluation_*.json"))
+    for src in sources:
+        dst = tmp / src.relative_to(run_dir)
+        if src.is_dir():
+            shutil.copytree(src, dst)
+        elif src.exists():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
     total = _size(tmp)
     if total > MAX_BYTES:
         shutil.rmtree(tmp)
         raise ConfigError(f"the files to publish take {total / 2**20:.1f} MiB, over {MAX_BYTES / 2**20:.0f} MiB")
-    timings = json.loads((run_dir / "timings.json").read_text())
+    timings = json.loads(layout.timings.read_text())
     atomic.write_text(tmp / "README.md", _readme(run_dir, to, timings, _commands(run_dir), tmp))
     if to.exists():
         shutil.rmtree(to)
@@ -78,13 +81,15 @@ def publish(run_dir: Path, to: Path) -> dict:
 
 
 def _readme(run_dir: Path, to: Path, timings: dict, commands: list[str], tmp: Path) -> str:
-    config = json.loads((run_dir / "config.json").read_text())
+    config = json.loads(RunLayout(run_dir).config.read_text())
     lines = [f"# Published run: {config['experiment']}, preset {config['preset']}", "",
              f"Written by `python -m reports publish --run-dir {run_dir} --to {to}` from the run's own files. "
              f"The report is [report/REPORT.md](report/REPORT.md); every number in it is in "
              f"[report/results.json](report/results.json).", "",
              "## Re-score the agent", "",
-             f"    python -m controller evaluate --run-dir {to} --episodes 100 --seed S", "",
+             "From a copy of this folder (re-scoring writes its evaluation and timing files into the folder it "
+             "is given, and these files are tracked):", "",
+             f"    cp -r {to} /tmp/rescore && python -m controller evaluate --run-dir /tmp/rescore --seed S", "",
              "Any S in [eval_rollouts, 2**30 - 100) works; the report's score used the config's `evaluate.seed`. "
              "V and M are served from the SavedModels below.", "",
              "## Commands that ran", "",

@@ -3,13 +3,16 @@
 Each stage is its own subprocess, ``python -m <package> <command> --experiment E --preset P --run-dir D`` (plus
 any ``--section.field`` overrides given to reproduce). Every stage command exits 0 at once when its work is
 complete and resumes where it stopped when it is not, so reproduce itself keeps no state: running it again after
-a kill or a failure resumes the pipeline. The stage's own output passes through line by line above one tqdm bar
+a kill or a failure resumes the pipeline. Before starting a stage, reproduce asks the stage's own completeness
+check (``Stage.done``, e.g. :func:`vae.train.is_complete`) with the config that stage would resolve; a current
+stage is skipped without a subprocess, so a complete run re-runs in seconds and records nothing. The stage's own output passes through line by line above one tqdm bar
 over the stages; progress-bar updates of the stage (carriage returns) show in the bar's postfix. The output of
 every stage is also appended to ``<run>/reproduce.log``. A failing stage stops the pipeline with its name and
 exit code.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import subprocess
@@ -20,9 +23,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from common.config import Config
-
-LOG_FILE = "reproduce.log"
+from common.config import SECTIONS, Config, ConfigError, make_config
+from common.run_layout import RunLayout
 _ROOT = Path(__file__).resolve().parents[1]
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -32,11 +34,28 @@ class Stage:
     name: str  # as in timings.json
     package: str
     command: str
-    extra: tuple[str, ...] = ()
+    extra: tuple[str, ...] = ()  # flags of the command that are not settings (e.g. --dream)
+    settings: tuple[tuple[str, str], ...] = ()  # ("section.field", value) the stage runs with
+    done: str = ""  # "module:function(cfg, run_dir) -> bool", the stage's own completeness check
 
     def argv(self, cfg: Config, run_dir: Path, overrides: list[str]) -> list[str]:
+        own = [item for dotted, value in self.settings for item in (f"--{dotted}", value)]
         return [sys.executable, "-m", self.package, self.command, *self.extra, "--experiment", cfg.experiment,
-                "--preset", cfg.preset, "--run-dir", str(run_dir), *overrides]
+                "--preset", cfg.preset, "--run-dir", str(run_dir), *own, *overrides]
+
+    def is_done(self, cfg: Config, run_dir: Path, overrides: list[str]) -> bool:
+        """The stage's check, on the config the stage would resolve (the run's, its settings, the overrides)."""
+        if not self.done:
+            return False
+        values = {f"{s}.{k}": v for s in SECTIONS for k, v in cfg.to_dict()[s].items()}
+        values.update(dict(self.settings))
+        values.update({flag[2:]: value for flag, value in zip(overrides[::2], overrides[1::2])})
+        try:
+            stage_cfg = make_config(cfg.experiment, cfg.preset, values)
+        except ConfigError:
+            return False  # let the stage itself report it
+        module, _, function = self.done.partition(":")
+        return bool(getattr(importlib.import_module(module), function)(stage_cfg, run_dir))
 
     @property
     def label(self) -> str:
@@ -45,14 +64,36 @@ class Stage:
 
 def stages(cfg: Config) -> list[Stage]:
     """collect -> V train -> encode -> M train -> C train -> evaluate (real; Doom also dream) -> report."""
-    out = [Stage("collect", "envs", "collect"), Stage("vae_train", "vae", "train"),
-           Stage("vae_encode", "vae", "encode"), Stage("rnn_train", "rnn", "train"),
-           Stage("controller_train", "controller", "train"), Stage("evaluate", "controller", "evaluate")]
+    out = [Stage("collect", "envs", "collect", done="envs.collect:is_complete"),
+           Stage("vae_train", "vae", "train", done="vae.train:is_complete"),
+           Stage("vae_encode", "vae", "encode", done="vae.encode:is_complete"),
+           Stage("rnn_train", "rnn", "train", done="rnn.train:is_complete"),
+           Stage("controller_train", "controller", "train", done="reports.reproduce:controller_done"),
+           Stage("evaluate", "controller", "evaluate", done="reports.reproduce:real_score_done")]
     if cfg.experiment == "doom":
         # The dream score at the run's τ (es.temperature, which the evaluate command reads from the config).
-        out.append(Stage("evaluate_dream", "controller", "evaluate", ("--dream",)))
-    out.append(Stage("report", "reports", "make"))
+        out.append(Stage("evaluate_dream", "controller", "evaluate", ("--dream",),
+                         done="reports.reproduce:dream_score_done"))
+    out.append(Stage("report", "reports", "make", done="reports.make:is_current"))
     return out
+
+
+def controller_done(cfg: Config, run_dir: Path) -> bool:
+    from controller.train import is_complete
+
+    return is_complete(cfg, RunLayout(run_dir).controller().dir)
+
+
+def real_score_done(cfg: Config, run_dir: Path) -> bool:
+    from controller.evaluate import is_current
+
+    return is_current(cfg, run_dir, dream=False)
+
+
+def dream_score_done(cfg: Config, run_dir: Path) -> bool:
+    from controller.evaluate import is_current
+
+    return is_current(cfg, run_dir, dream=True)
 
 
 class StageFailed(RuntimeError):
@@ -120,7 +161,8 @@ def run_stages(plan: list[Stage], cfg: Config, run_dir: Path, overrides: list[st
     done: list[tuple[str, float]] = []
     print(f"[reproduce] {cfg.experiment}, preset {cfg.preset}, run dir {run_dir}: "
           f"{' -> '.join(s.name for s in plan)}", flush=True)
-    with open(run_dir / LOG_FILE, "a", encoding="utf-8") as log, \
+    log_file = RunLayout(run_dir).reproduce_log
+    with open(log_file, "a", encoding="utf-8") as log, \
             tqdm(total=len(plan), unit="stage", dynamic_ncols=True, file=sys.stderr, disable=None,
                  bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} stages [{elapsed}]{postfix}") as bar:
         for i, stage in enumerate(plan, 1):
@@ -128,6 +170,11 @@ def run_stages(plan: list[Stage], cfg: Config, run_dir: Path, overrides: list[st
             bar.set_postfix_str("")
             argv = stage.argv(cfg, run_dir, overrides)
             command = " ".join(["python", *argv[1:]])
+            if stage.is_done(cfg, run_dir, overrides):
+                tqdm.write(f"[reproduce] stage {i}/{len(plan)} {stage.name}: complete, skipped", file=sys.stdout)
+                done.append((stage.name, 0.0))
+                bar.update(1)
+                continue
             tqdm.write(f"[reproduce] stage {i}/{len(plan)} {stage.name}: {command}", file=sys.stdout)
             log.write(f"\n===== {time.strftime('%Y-%m-%d %H:%M:%S')} {command}\n")
             t0 = time.monotonic()
@@ -139,7 +186,7 @@ def run_stages(plan: list[Stage], cfg: Config, run_dir: Path, overrides: list[st
                       f"code {err.code}. Its last lines:", file=sys.stderr)
                 for line in err.tail:
                     print(f"    {line}", file=sys.stderr)
-                print(f"[reproduce] full output in {run_dir / LOG_FILE}; fix the cause and run the same "
+                print(f"[reproduce] full output in {log_file}; fix the cause and run the same "
                       f"reproduce command again to resume from this stage.", file=sys.stderr)
                 return err.code if 0 < err.code < 128 else 1
             done.append((stage.name, time.monotonic() - t0))
@@ -148,5 +195,5 @@ def run_stages(plan: list[Stage], cfg: Config, run_dir: Path, overrides: list[st
     total = time.monotonic() - started
     print(f"[reproduce] all {len(plan)} stages done in {total:.1f} s: "
           + ", ".join(f"{n} {s:.1f} s" for n, s in done), flush=True)
-    print(f"[reproduce] report: {run_dir / 'report' / 'REPORT.md'}", flush=True)
+    print(f"[reproduce] report: {RunLayout(run_dir).report_md}", flush=True)
     return 0

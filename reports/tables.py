@@ -14,6 +14,8 @@ import re
 from pathlib import Path
 from typing import Any, Sequence
 
+from common.config import EvalConfig
+from common.run_layout import ControllerLayout
 from reports import published
 
 STAGES = ("collect", "vae_train", "vae_encode", "rnn_train", "controller_train", "evaluate", "evaluate_dream")
@@ -64,13 +66,6 @@ def guarded(read, *args) -> Any:
         return {"error": f"unreadable {err}"}
 
 
-def controller_dirs(run_dir: Path) -> list[Path]:
-    """``controller/`` first, then ``controller-<tag>/`` folders by name."""
-    found = [p for p in run_dir.glob("controller*") if p.is_dir() and
-             (p.name == "controller" or p.name.startswith("controller-"))]
-    return sorted(found, key=lambda p: (p.name != "controller", p.name))
-
-
 def temperature_key(value: float) -> str:
     """τ as the evaluation files name it (two decimals)."""
     return f"{value:.2f}"
@@ -90,16 +85,17 @@ def score_summary(evaluation: dict | None) -> dict | None:
 
 def controller_summary(folder: Path) -> dict:
     """Everything one controller folder holds, as numbers (None where a file is missing)."""
-    history = guarded(read_csv, folder / "history.csv")
-    evals = guarded(read_csv, folder / "eval_history.csv")
-    best = guarded(read_json, folder / "best.json")
+    files = ControllerLayout(folder)
+    history = guarded(read_csv, files.history)
+    evals = guarded(read_csv, files.eval_history)
+    best = guarded(read_json, files.best)
     dream = {}
     for path in sorted(folder.glob("evaluation_dream_tau*.json")):
         match = _DREAM_FILE.match(path.name)
         if match:
             dream[temperature_key(float(match.group(1)))] = score_summary(guarded(read_json, path))
     out: dict[str, Any] = {"folder": folder.name, "history": history, "eval_history": evals,
-                           "real": score_summary(guarded(read_json, folder / "evaluation_real.json")),
+                           "real": score_summary(guarded(read_json, files.evaluation(False, None, EvalConfig.seed, EvalConfig.seed))),
                            "dream": dream or None}
     if isinstance(best, dict) and "error" not in best:
         out["best"] = {"score": best.get("score"), "generation": best.get("generation"),

@@ -1,4 +1,4 @@
-"""Load the authors' trained CarRacing M (``shared/reference/carracing_rnn.json``) into :class:`MDNRNN`.
+"""Load the authors' trained CarRacing M (``reports/reference/carracing_rnn.json``, a copy of ``shared/reference/``) into :class:`MDNRNN`.
 
 File format (shared/reference/README.md): a list of 4 integer arrays, value = integer / 10000, in the order
 output_w [256, 480], output_b [480], LSTM kernel [291, 1024] (rows z, action, h; column blocks i, j, f, o),
@@ -14,7 +14,7 @@ import numpy as np
 
 from rnn.model import MDNRNN
 
-DEFAULT_PATH = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "carracing_rnn.json"
+DEFAULT_PATH = Path(__file__).resolve().parents[1] / "reports" / "reference" / "carracing_rnn.json"  # a copy
 
 
 def read_authors_arrays(path: str | os.PathLike = DEFAULT_PATH) -> list[np.ndarray]:

@@ -1,4 +1,4 @@
-"""How well M predicts, measured on recorded episodes: the numbers behind a dream-vs-real gap (issue 7).
+"""How well M predicts, measured on recorded episodes: the numbers behind a dream-vs-real gap.
 
 Each series episode is run through M from the zero state with the recorded actions (teacher forcing), as in
 training: input frame t, targets z[t+1] and "frame t is the episode's last" (the death label: training labels step
@@ -27,17 +27,15 @@ from rnn.model import mdn_nll
 from vae.model import sample_z
 
 
-DIAGNOSTICS_FILE = "diagnostics.json"  # in <run>/rnn/
-
-
 def write_diagnostics(run_dir: str | Path, cfg, episodes: int = 200) -> dict:
     """:func:`diagnose` the run's M on its series; write and return ``<run>/rnn/diagnostics.json``."""
     from common import atomic
-    from rnn.model import load_rnn
+    from common.run_layout import RunLayout
+    from rnn.export import load_rnn
 
-    run_dir = Path(run_dir)
-    result = diagnose(load_rnn(run_dir), run_dir / "series", cfg.vae.z_size, cfg.env.action_size, episodes=episodes)
-    atomic.write_json(run_dir / "rnn" / DIAGNOSTICS_FILE, result)
+    layout = RunLayout(run_dir)
+    result = diagnose(load_rnn(run_dir), layout.series, cfg.vae.z_size, cfg.env.action_size, episodes=episodes)
+    atomic.write_json(layout.rnn_diagnostics, result)
     return result
 
 

@@ -8,6 +8,9 @@ Signatures:
   when > 0.5), ``h``, ``c`` (state after the step), and the untempered mixture ``logmix``, ``mean``, ``logstd``
   [B, Nz, K].
 - ``initial_state``: input ``batch_size`` [] int32 -> ``h``, ``c`` zeros [B, Nh].
+
+:func:`load_m` gives M for inference from either form (Keras file or SavedModel alone, as a committed result
+folder ships it) with the same ``step`` method, so the dream, the agent and the viewers run from both.
 """
 from __future__ import annotations
 
@@ -17,8 +20,74 @@ from pathlib import Path
 
 import tensorflow as tf
 
+import keras
+
 from common import atomic
-from rnn.model import MDNRNN, sample_mdn
+from common.config import ConfigError
+from common.run_layout import RunLayout
+from rnn.model import MDNOutput, MDNRNN, sample_mdn
+
+
+def load_rnn(run_dir: str | os.PathLike) -> MDNRNN:
+    """The Keras MDNRNN of ``<run>/rnn/model.keras`` (training, resume, the batched dream); ConfigError when
+    it is missing."""
+    path = RunLayout(run_dir).rnn_model
+    if not path.exists():
+        raise ConfigError(f"{path} not found: train M first (python -m rnn train --run-dir {run_dir})")
+    return keras.models.load_model(path, compile=False)
+
+
+class ServedRNN:
+    """M from its SavedModel alone, with the inference API of :class:`rnn.model.MDNRNN` (``step``,
+    ``initial_state`` and the size attributes). ``step`` returns the untempered MDNOutput; the death logit is
+    recovered from the served probability (its sign, all the dream uses, is exact)."""
+
+    def __init__(self, path: Path):
+        self._served = tf.saved_model.load(str(path))
+        spec = self._served.signatures["step"].structured_input_signature[1]
+        self.z_size, self.action_size = int(spec["z"].shape[-1]), int(spec["action"].shape[-1])
+        self.hidden_size = int(spec["h"].shape[-1])
+        self.predict_death = "restart" in spec
+        probe = self._call(tf.zeros([1, self.z_size]), tf.zeros([1, self.action_size]), None,
+                           tf.zeros([1, self.hidden_size]), tf.zeros([1, self.hidden_size]))
+        self.num_mixtures = int(probe["mean"].shape[-1])
+
+    def _call(self, z, action, restart, h, c):
+        extra = {}
+        if self.predict_death:
+            extra["restart"] = tf.zeros(tf.shape(z)[:1]) if restart is None else tf.cast(restart, tf.float32)
+        return self._served.step(z=tf.cast(z, tf.float32), action=tf.cast(action, tf.float32),
+                                 h=tf.cast(h, tf.float32), c=tf.cast(c, tf.float32),
+                                 temperature=tf.constant(1.0), seed=tf.zeros([2], tf.int32), **extra)
+
+    def initial_state(self, batch_size) -> tuple[tf.Tensor, tf.Tensor]:
+        zeros = tf.zeros([batch_size, self.hidden_size], tf.float32)
+        return zeros, zeros
+
+    def step(self, z, action, restart, h, c):
+        """As :meth:`rnn.model.MDNRNN.step`: -> (MDNOutput, h, c)."""
+        out = self._call(z, action, restart, h, c)
+        death = None
+        if self.predict_death:
+            p = tf.clip_by_value(out["death_probability"], 1e-7, 1 - 1e-7)
+            death = tf.math.log(p) - tf.math.log1p(-p)
+        return MDNOutput(out["logmix"], out["mean"], out["logstd"], death), out["h"], out["c"]
+
+
+def has_rnn(run_dir: str | os.PathLike) -> bool:
+    layout = RunLayout(run_dir)
+    return layout.rnn_model.exists() or layout.rnn_saved_model.is_dir()
+
+
+def load_m(run_dir: str | os.PathLike) -> MDNRNN | ServedRNN:
+    """M for inference: the Keras file when the run has it, else the SavedModel (same numbers, tested)."""
+    layout = RunLayout(run_dir)
+    if layout.rnn_model.exists():
+        return load_rnn(run_dir)
+    if layout.rnn_saved_model.is_dir():
+        return ServedRNN(layout.rnn_saved_model)
+    raise ConfigError(f"{layout.rnn_dir} holds neither model.keras nor saved_model/: train M first "
+                      f"(python -m rnn train --run-dir {run_dir})")
 
 
 class _Serving(tf.Module):

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from common import atomic
+from common.run_layout import RunLayout
 
 
 def _save(fig, out_path) -> Path:
@@ -25,7 +26,7 @@ def loss_figure(run_dir: str | os.PathLike, out_path: str | os.PathLike) -> Path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    path = Path(run_dir) / "rnn" / "history.csv"
+    path = RunLayout(run_dir).rnn_history
     with open(path, newline="") as fh:
         rows = list(csv.DictReader(fh))
     step = np.array([int(r["step"]) for r in rows])
@@ -49,14 +50,14 @@ def dream_rollout(rnn, z0, actions, temperature: float = 1.0, seed: int = 0) -> 
     """z_0 then M's samples z_1..z_T [T+1, Nz], fed the recorded actions [T, A] (restart 1 on the first step)."""
     import tensorflow as tf
 
-    from rnn.model import sample_mdn
+    from rnn.model import dream_step
 
     h, c = rnn.initial_state(1)
     z = tf.constant(np.asarray(z0, np.float32)[None])
     zs = [z[0].numpy()]
     for t, a in enumerate(np.asarray(actions, np.float32)):
-        out, h, c = rnn.step(z, a[None], tf.constant([1.0 if t == 0 else 0.0]), h, c)
-        z = sample_mdn(out, temperature, tf.constant([seed, t], tf.int32))
+        z, h, c, _ = dream_step(rnn, z, a[None], tf.constant([1.0 if t == 0 else 0.0]), h, c, temperature,
+                                tf.constant([seed, t], tf.int32))
         zs.append(z[0].numpy())
     return np.stack(zs)
 
@@ -70,22 +71,22 @@ def dream_strip_figure(run_dir: str | os.PathLike, cfg, out_path: str | os.PathL
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from envs.episodes import episode_path, list_episode_files, load_rollout, load_series
-    from rnn.model import load_rnn
-    from vae.model import load_vae
+    from envs.episodes import episode_index, episode_path, list_episode_files, load_rollout, load_series
+    from rnn.export import load_m
+    from vae.export import load_v
 
-    run_dir = Path(run_dir)
-    files = list_episode_files(run_dir / "series")
+    layout = RunLayout(run_dir)
+    files = list_episode_files(layout.series)
     if not files:
-        raise FileNotFoundError(f"no series files in {run_dir / 'series'}")
+        raise FileNotFoundError(f"no series files in {layout.series}")
     series_file = files[min(episode, len(files) - 1)]
     series = load_series(series_file, cfg.vae.z_size, cfg.env.action_size)
     steps = min((num_frames - 1) * stride, series["mu"].shape[0] - 1)
     shown = list(range(0, steps + 1, stride))
-    rnn, vae = load_rnn(run_dir), load_vae(run_dir)
+    rnn, vae = load_m(run_dir), load_v(run_dir)
     zs = dream_rollout(rnn, series["mu"][0], series["action"][:steps], temperature, seed)
     dream = np.asarray(vae.decode(zs[shown]))
-    rollout = episode_path(run_dir / "rollouts", int(series_file.stem.split("_")[1]))
+    rollout = episode_path(layout.rollouts, episode_index(series_file))
     if rollout.exists():
         real = load_rollout(rollout, cfg.env.action_size)["obs"][shown].astype(np.float32) / 255.0
         real_label = "real"

@@ -28,8 +28,6 @@ would give inf or NaN instead.
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 from typing import NamedTuple
 
 import keras
@@ -99,6 +97,23 @@ def sample_mdn(out: MDNOutput, temperature, seed) -> tf.Tensor:
 def death_from_logit(death_logit) -> tf.Tensor:
     """done = predicted probability > 0.5, i.e. logit > 0 (thresholded, never sampled; τ not applied)."""
     return tf.convert_to_tensor(death_logit) > 0.0
+
+
+def dream_step(rnn, z, action, restart, h, c, temperature, seed):
+    """One step of M's dream (DoomRNN): M consumes (z, action, restart), the next z is sampled at τ
+    (:func:`sample_mdn`) and death is thresholded (:func:`death_from_logit`, τ not applied).
+
+    The one dream step of the project: the dream env, the batched dream, the dream video and the dream viewer all
+    call it. ``rnn`` is an :class:`MDNRNN` or anything with its ``step`` (``rnn.export.ServedRNN``). Returns
+    (z_next [B, Nz], h, c, dead [B] bool); ``dead`` is all False for an M without a death head.
+    """
+    out, h, c = rnn.step(z, action, restart, h, c)
+    z_next = sample_mdn(out, temperature, seed)
+    if out.death_logit is None:
+        dead = tf.zeros(tf.shape(z_next)[:1], tf.bool)
+    else:
+        dead = tf.reshape(death_from_logit(out.death_logit), tf.shape(z_next)[:1])
+    return z_next, h, c, dead
 
 
 @keras.saving.register_keras_serializable(package="worldmodels")
@@ -239,20 +254,6 @@ def build_mdnrnn(cfg) -> MDNRNN:
     """M with the config's shapes, initialised from cfg.rnn.seed."""
     return MDNRNN(cfg.vae.z_size, cfg.env.action_size, cfg.rnn.hidden_size, cfg.rnn.num_mixtures,
                   cfg.rnn.predict_death, seed=cfg.rnn.seed)
-
-
-def model_path(run_dir: str | os.PathLike) -> Path:
-    return Path(run_dir) / "rnn" / "model.keras"
-
-
-def load_rnn(run_dir: str | os.PathLike) -> MDNRNN:
-    """Load ``<run>/rnn/model.keras``; ConfigError with a clear message when it is missing."""
-    from common.config import ConfigError
-
-    path = model_path(run_dir)
-    if not path.exists():
-        raise ConfigError(f"{path} not found: train M first (python -m rnn train --run-dir {run_dir})")
-    return keras.models.load_model(path, compile=False)
 
 
 def count_params(model: MDNRNN) -> int:

@@ -32,9 +32,11 @@ import keras
 
 from common import atomic
 from common.config import Config
+from common.run_layout import RunLayout
 from common.timing import stage_timer
 from rnn.data import RandomEpisodeBatches, StreamBatches, scan_series
-from rnn.model import MDNRNN, build_mdnrnn, mdn_nll, model_path
+from rnn.export import export_saved_model
+from rnn.model import MDNRNN, build_mdnrnn, mdn_nll
 
 HISTORY_FIELDS = ("step", "epoch", "loss", "z_loss", "death_loss", "lr")
 MAX_BAD_STEPS = 20
@@ -139,14 +141,21 @@ def _write_history(path: Path, rows: list[dict]) -> None:
     atomic.write_text(path, buf.getvalue())
 
 
-def train(cfg: Config, run_dir: str | os.PathLike, checkpoint_steps: int = 200, checkpoint_seconds: float = 300.0,
-          stop_after: int | None = None, progress: bool = True, export: bool = True) -> dict:
-    """Train (or resume) M in ``run_dir``; returns a summary dict. ``stop_after`` N: stop after N steps of
-    this call (for tests of resume), leaving a backup as a kill would."""
+def is_complete(cfg: Config, run_dir: str | os.PathLike) -> bool:
+    """M's training finished (done.json beside the model): a later ``train`` exits at once."""
+    layout = RunLayout(run_dir)
+    return layout.rnn_done.exists() and layout.rnn_model.exists()
+
+
+def train(cfg: Config, run_dir: str | os.PathLike, stop_after: int | None = None, progress: bool = True,
+          export: bool = True) -> dict:
+    """Train (or resume) M in ``run_dir``, backing up every ``rnn.checkpoint_every`` steps or
+    ``rnn.checkpoint_seconds``; returns a summary dict. ``stop_after`` N: stop after N steps of this call (for
+    tests of resume), leaving a backup as a kill would."""
     run_dir = Path(run_dir)
-    out_dir = run_dir / "rnn"
-    done_path = out_dir / "done.json"
-    if done_path.exists() and model_path(run_dir).exists():
+    layout = RunLayout(run_dir)
+    out_dir, done_path, model_file = layout.rnn_dir, layout.rnn_done, layout.rnn_model
+    if is_complete(cfg, run_dir):
         info = json.loads(done_path.read_text())
         print(f"M already trained ({info.get('steps')} steps) in {out_dir}; nothing to do", flush=True)
         return info
@@ -154,7 +163,7 @@ def train(cfg: Config, run_dir: str | os.PathLike, checkpoint_steps: int = 200, 
     atomic.remove_temp_files(out_dir)
     r = cfg.rnn
     with stage_timer(run_dir, "rnn_train"):
-        files, lengths = scan_series(run_dir / "series", cfg.vae.z_size, cfg.env.action_size)
+        files, lengths = scan_series(layout.series, cfg.vae.z_size, cfg.env.action_size)
         if r.stateful:
             data = StreamBatches(files, lengths, cfg.vae.z_size, cfg.env.action_size, r.batch_size,
                                  r.sequence_length, r.seed)
@@ -166,14 +175,14 @@ def train(cfg: Config, run_dir: str | os.PathLike, checkpoint_steps: int = 200, 
         steps = r.steps if r.steps > 0 else r.epochs * bpe
 
         trainer = Trainer(cfg)
-        manager = tf.train.CheckpointManager(trainer.checkpoint, str(out_dir / "backup"), max_to_keep=2)
+        manager = tf.train.CheckpointManager(trainer.checkpoint, str(layout.rnn_backup), max_to_keep=2)
         if manager.latest_checkpoint:
             trainer.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
             print(f"resuming M from step {int(trainer.step.numpy())} ({manager.latest_checkpoint})", flush=True)
         start = int(trainer.step.numpy())
-        history_path = out_dir / "history.csv"
+        history_path = layout.rnn_history
         history = [row for row in _read_history(history_path) if int(row["step"]) <= start]
-        writer = tf.summary.create_file_writer(str(out_dir / "tb"))
+        writer = tf.summary.create_file_writer(str(layout.rnn_tensorboard))
 
         def batch_for(step: int):
             if r.stateful:
@@ -220,7 +229,7 @@ def train(cfg: Config, run_dir: str | os.PathLike, checkpoint_steps: int = 200, 
                     bar.set_postfix(loss=f"{row['loss']:.4f}", z=f"{row['z_loss']:.4f}",
                                     death=f"{row['death_loss']:.4f}")
                 done_now += 1
-                if (step % checkpoint_steps == 0 or time.monotonic() - last_save > checkpoint_seconds
+                if (step % r.checkpoint_every == 0 or time.monotonic() - last_save > r.checkpoint_seconds
                         or step == steps or (stop_after is not None and done_now >= stop_after)):
                     save_backup()
                     last_save = time.monotonic()
@@ -231,15 +240,14 @@ def train(cfg: Config, run_dir: str | os.PathLike, checkpoint_steps: int = 200, 
             if bar is not None:
                 bar.close()
             writer.flush()
-        atomic.save_keras(trainer.model, model_path(run_dir))
+        atomic.save_keras(trainer.model, model_file)
         if export:
-            from rnn.export import export_saved_model
-            export_saved_model(trainer.model, out_dir / "saved_model")
+            export_saved_model(trainer.model, layout.rnn_saved_model)
         last = history[-1] if history else {}
         info = {"steps": steps, "final_loss": float(last.get("loss", math.nan)),
                 "final_z_loss": float(last.get("z_loss", math.nan)),
                 "final_death_loss": float(last.get("death_loss", math.nan))}
         atomic.write_json(done_path, info)
-        print(f"M trained: {steps} steps, final loss {info['final_loss']:.4f}; saved {model_path(run_dir)}",
+        print(f"M trained: {steps} steps, final loss {info['final_loss']:.4f}; saved {model_file}",
               flush=True)
         return info

@@ -80,12 +80,15 @@ def test_forced_action_is_taken_and_fed_to_m(tmp_path):
 
 
 def test_missing_models_are_a_config_error(tmp_path):
-    with pytest.raises(ConfigError, match="train V and M first"):
+    with pytest.raises(ConfigError, match="train V first"):
         Agent(tmp_path, make_config("doom", "tiny"), threads=None)
 
 
-def test_rescoring_with_another_seed_keeps_the_reported_file():
-    from controller.evaluate import result_name
+def test_rescoring_with_another_seed_keeps_the_reported_file(tmp_path):
+    from controller.evaluate import result_path
+
+    def result_name(*args):
+        return result_path(tmp_path, *args).name
 
     assert result_name(False, None) == "evaluation_real.json"
     assert result_name(True, 1.15) == "evaluation_dream_tau1.15.json"

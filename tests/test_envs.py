@@ -93,7 +93,6 @@ def test_doom_settings_and_frames(doom_env):
     game = doom_env.unwrapped.game
     assert game.get_episode_timeout() == 0  # only the 2100-step TimeLimit truncates
     assert (game.get_screen_width(), game.get_screen_height()) == (320, 240)
-    assert game.is_render_hud() if hasattr(game, "is_render_hud") else True
     obs, _ = doom_env.reset(seed=7)
     screen = doom_env.unwrapped._env.state.screen_buffer
     # The HUD's status bar fills the bottom 32 rows (208..239); the crop keeps rows 0..199 only.

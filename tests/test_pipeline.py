@@ -58,19 +58,24 @@ def test_tiny_doom_pipeline_end_to_end(tmp_path):
         assert (report / entry["file"]).stat().st_size > 1000
         assert f"]({entry['file']})" in text
 
-    # A second run finds every stage complete and only rewrites the report.
+    # A second run finds every stage complete: nothing is run, recorded or rewritten.
+    timings = (run / "timings.json").read_text()
+    stamps = {p: p.stat().st_mtime_ns for p in run.rglob("*") if p.is_file() and p.name != "reproduce.log"}
     t0 = time.monotonic()
     again = _reproduce("doom", run, timeout=600)
+    second = time.monotonic() - t0
     assert again.returncode == 0, again.stderr[-4000:]
-    print(f"second run (all stages complete): {time.monotonic() - t0:.1f} s")
-    assert json.loads((report / "results.json").read_text())["controllers"][0]["real"] == main["real"]
+    print(f"second run (all stages complete): {second:.1f} s")
+    assert again.stdout.count("complete, skipped") == 8, again.stdout[-3000:]
+    assert (run / "timings.json").read_text() == timings
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
 
     # One round of iterative training: the trained agent (plus exploration) collects 2 more episodes, M goes on,
     # a new C is trained and scored; the first run is left as it was.
     rollouts_before = sorted(p.name for p in (run / "rollouts").iterdir())
     m_steps = len((run / "rnn" / "history.csv").read_text().splitlines()) - 1
     nxt = tmp_path / "doom-tiny-iter1"
-    argv = [sys.executable, "-m", "reports", "iterate", "--from", str(run), "--run-dir", str(nxt), "--episodes", "2"]
+    argv = [sys.executable, "-m", "reports", "iterate", "--from", str(run), "--run-dir", str(nxt), "--add-episodes", "2"]
     result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     from envs import episodes
@@ -86,6 +91,6 @@ def test_tiny_doom_pipeline_end_to_end(tmp_path):
     assert (nxt / "controller" / "evaluation_real.json").exists() and (nxt / "report" / "REPORT.md").exists()
     # Complete: the same command resumes and finds nothing to do; a folder not made from this run is refused.
     assert subprocess.run(argv, cwd=ROOT, capture_output=True, timeout=600).returncode == 0
-    refused = subprocess.run(argv[:5] + [str(nxt), "--run-dir", str(run), "--episodes", "2"], cwd=ROOT,
+    refused = subprocess.run(argv[:5] + [str(nxt), "--run-dir", str(run), "--add-episodes", "2"], cwd=ROOT,
                              capture_output=True, text=True)
     assert refused.returncode == 2 and "not made from" in refused.stderr

@@ -44,7 +44,7 @@ def test_publish_copies_the_small_files_and_writes_the_readme(tmp_path):
     assert "    2026-01-01 00:00:00 python -m envs collect --experiment doom" in readme
     assert "python -m vae train" in readme and "output line" not in readme
     assert "| collect | 12.5 s | 20.0 s | 1 | x86_64, 2 cores |" in readme
-    assert f"python -m controller evaluate --run-dir {to} --episodes 100 --seed S" in readme
+    assert f"cp -r {to} /tmp/rescore && python -m controller evaluate --run-dir /tmp/rescore --seed S" in readme
     assert not list(to.parent.glob(".*tmp*"))  # no temp folder left
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from common.cli import save_run_config
 from common.config import make_config
+from common.run_layout import RunLayout
 from reports import published, tables
 from reports.make import make_report, render_markdown
 
@@ -352,7 +353,7 @@ def test_reproduce_runs_stages_in_order_and_names_the_failing_one(tmp_path, monk
     assert (run / "calls.txt").read_text().split() == ["one", "boom"]
     assert "stage one line one" in out and "stage boom last line" in out
     assert "FAILED at stage 2/3 vae_train" in err and "exited with code 3" in err
-    assert "stage boom last line" in (run / rep.LOG_FILE).read_text()
+    assert "stage boom last line" in RunLayout(run).reproduce_log.read_text()
     # Fixed, the same command goes through every stage (the stage commands themselves skip complete work).
     plan[1] = rep.Stage("vae_train", "fakestage", "two")
     assert rep.reproduce(make_config("doom", "tiny"), run, []) == 0

@@ -1,4 +1,4 @@
-"""The authors' trained CarRacing M (shared/reference/carracing_rnn.json) loads into MDNRNN and behaves."""
+"""The authors' trained CarRacing M (reports/reference/carracing_rnn.json) loads into MDNRNN and behaves."""
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -6,7 +6,6 @@ import tensorflow as tf
 from rnn.authors_weights import DEFAULT_PATH, load_authors_carracing_rnn, read_authors_arrays
 from rnn.model import count_params, mdn_nll, sample_mdn
 
-pytestmark = pytest.mark.skipif(not DEFAULT_PATH.exists(), reason="shared/reference/carracing_rnn.json not present")
 
 
 @pytest.fixture(scope="module")

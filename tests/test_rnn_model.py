@@ -30,6 +30,32 @@ def _numpy_tf1_step(kernel, bias, x, h, c):
     return np.tanh(c) * sig(o), c
 
 
+def test_gate_order_is_i_j_f_o_by_hand():
+    """Kernel zero, one bias per gate block: the TF1 cell's blocks are i, j, f, o. The expected numbers are worked
+    out by hand from that order (c' = c sigmoid(f + 1) + sigmoid(i) tanh(j), h' = tanh(c') sigmoid(o)); every
+    other order of the four blocks gives another c' or h', so this test fails for any other order."""
+    import itertools
+
+    m = MDNRNN(1, 1, 1, 5, predict_death=False, seed=0)
+    m.lstm_kernel.assign(np.zeros_like(m.lstm_kernel.numpy()))
+    blocks = {"i": 2.0, "j": -1.0, "f": -3.0, "o": 0.5}
+    m.lstm_bias.assign(np.array([blocks[g] for g in "ijfo"], np.float32))
+    c0 = np.array([[0.7]], np.float32)
+    _, h1, c1 = m.step(np.zeros((1, 1), "f"), np.zeros((1, 1), "f"), None, np.zeros((1, 1), "f"), c0)
+    # sigmoid(-2) = 0.11920292, sigmoid(2) = 0.88079708, tanh(-1) = -0.76159416, sigmoid(0.5) = 0.62245933:
+    # c' = 0.7 * 0.11920292 - 0.88079708 * 0.76159416 = -0.58736786; h' = tanh(c') * 0.62245933 = -0.32865847
+    np.testing.assert_allclose(float(c1[0, 0]), -0.5873678618, atol=1e-6)
+    np.testing.assert_allclose(float(h1[0, 0]), -0.3286584684, atol=1e-6)
+    sig = lambda v: 1 / (1 + math.exp(-v))  # noqa: E731
+    for order in itertools.permutations("ijfo"):
+        if order == tuple("ijfo"):
+            continue
+        b = dict(zip(order, (blocks[g] for g in "ijfo")))  # what each gate would read under that order
+        c_other = 0.7 * sig(b["f"] + 1) + sig(b["i"]) * math.tanh(b["j"])
+        h_other = math.tanh(c_other) * sig(b["o"])
+        assert abs(c_other + 0.5873669552) > 1e-3 or abs(h_other + 0.3286558493) > 1e-3, order
+
+
 def test_step_is_the_tf1_cell_and_head_layout():
     rng = np.random.default_rng(0)
     m = MDNRNN(3, 1, 8, 5, predict_death=True, seed=0)

@@ -12,7 +12,8 @@ import tensorflow as tf
 from common.config import make_config
 from envs.episodes import episode_path, save_series
 from rnn.data import RandomEpisodeBatches, StreamBatches, scan_series
-from rnn.model import MDNRNN, load_rnn, mdn_nll, sample_mdn
+from rnn.export import load_rnn
+from rnn.model import MDNRNN, mdn_nll, sample_mdn
 from rnn.train import Trainer, compute_losses, train
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,9 +21,10 @@ def test_parameter_counts_match_the_paper(experiment, z_size, expected):
 
 
 def test_summary_last_line_is_total(capsys):
-    from vae.__main__ import run
+    from vae.__main__ import build_parser, run
 
-    assert run(["summary", "--experiment", "doom", "--run-dir", "/nonexistent/never-written"]) == 0
+    argv = ["summary", "--experiment", "doom", "--run-dir", "/nonexistent/never-written"]
+    assert run(build_parser(argv).parse_args(argv)) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1] == "Total params: 4,446,915"
 

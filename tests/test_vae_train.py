@@ -9,7 +9,9 @@ import tensorflow as tf
 
 from common.config import make_config
 from envs import episodes
-from vae.model import ConvVAE, build_vae, load_vae
+from vae.export import load_vae
+from vae.model import ConvVAE
+from vae.train import new_vae
 
 pytestmark = pytest.mark.slow
 
@@ -72,7 +74,7 @@ def test_short_training_lowers_the_loss(trained_run):
     cfg, run, state = trained_run
     with np.load(episodes.episode_path(run / "rollouts", 0)) as data:
         frames = data["obs"][:10].astype(np.float32) / 255.0
-    before = fixed_batch_loss(build_vae(cfg), frames)  # same seed, same initial weights
+    before = fixed_batch_loss(new_vae(cfg), frames)  # same seed, same initial weights
     after = fixed_batch_loss(load_vae(run), frames)
     assert after < before * 0.9, (before, after)
     assert state["complete"] and state["global_step"] == 2 * (60 // 10)

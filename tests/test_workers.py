@@ -16,7 +16,10 @@ def _tasks(n):
 @pytest.mark.parametrize("mode", ["crash", "hang", "raise"])
 def test_failing_worker_is_replaced_and_generation_completes(tmp_path, mode):
     factory = functools.partial(synthetic_factory, mode, str(tmp_path))
-    with WorkerPool(factory, workers=2, timeout=2.0, max_retries=2) as pool:
+    # The limit only has to catch the hang: a healthy task takes milliseconds, but a loaded 2-core host can stall
+    # a process for seconds, so the limit is far above that (a tight one made a healthy task count as hung).
+    timeout = 10.0 if mode == "hang" else 120.0
+    with WorkerPool(factory, workers=2, timeout=timeout, max_retries=2) as pool:
         results = pool.map(_tasks(4))
         assert [r[0][0] for r in results] == [-3.0 * i * i for i in range(4)]
         assert pool.retried == 1

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from common.config import Config
+from common.run_layout import RunLayout
 from envs.data import scan_rollouts
 
 
@@ -18,17 +19,18 @@ def reconstruction_figure(run_dir: str | os.PathLike, cfg: Config, out_path: str
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from vae.model import load_vae
+    from vae.export import load_v
 
     run_dir, out_path = Path(run_dir), Path(out_path)
-    files, _ = scan_rollouts(run_dir / "rollouts", cfg.env.action_size, max_episodes=1)
+    rollouts = RunLayout(run_dir).rollouts
+    files, _ = scan_rollouts(rollouts, cfg.env.action_size, max_episodes=1)
     if not files:
-        raise FileNotFoundError(f"no valid rollouts in {run_dir / 'rollouts'}")
+        raise FileNotFoundError(f"no valid rollouts in {rollouts}")
     with np.load(files[0]) as data:
         obs = data["obs"]
     index = np.linspace(0, len(obs) - 1, num=min(num_frames, len(obs))).astype(int)
     real = obs[index].astype(np.float32) / 255.0
-    model = load_vae(run_dir)
+    model = load_v(run_dir)
     mu, _ = model.encode(real)
     recon = np.asarray(model.decode(mu))
     fig, axes = plt.subplots(2, len(index), figsize=(1.4 * len(index), 3.0), squeeze=False)

@@ -10,18 +10,14 @@ biases (the TF1 `tf.layers` defaults):
 4,348,547 parameters with Nz 32 and 4,446,915 with Nz 64. The loss is the authors': per-image sum of squared
 errors plus the per-image KL floored at ``kl_tolerance * Nz``, both averaged over the batch; Adam lr 1e-4, eps 1e-8.
 
-This module holds no I/O; :func:`load_vae` is the one exception (the contract's loader).
+This module holds the model and its maths only (no files, paths or environment): loading and saving live in
+:mod:`vae.export`, the training step's compile settings in :mod:`vae.train`.
 """
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import keras
 import tensorflow as tf
 from keras import layers, ops
-
-from common.config import ConfigError
 
 FRAME_SHAPE = (64, 64, 3)
 
@@ -174,39 +170,6 @@ class ConvVAE(keras.Model):
 
 
 def build_vae(cfg) -> ConvVAE:
-    """The ConvVAE of a :class:`common.config.Config`, compiled with the authors' Adam."""
-    keras.utils.set_random_seed(cfg.vae.seed)  # initial weights depend on the seed only
-    model = ConvVAE(cfg.vae.z_size, cfg.vae.kl_tolerance, cfg.vae.seed)
-    compile_vae(model, make_optimizer(cfg.vae.learning_rate))
-    return model
-
-
-# Measured with bench/vae_throughput.py (README of bench): on a 2-core CPU, XLA makes the train step 3-5x
-# slower (its CPU convolutions do not use oneDNN), so the default is Keras' "auto": XLA only with a GPU.
-STEPS_PER_EXECUTION = 1
-
-
-def jit_setting() -> bool | str:
-    """XLA for the train step: WM_VAE_JIT=1 / 0 forces it, default "auto" (on with a GPU, off on CPU)."""
-    value = os.environ.get("WM_VAE_JIT", "auto")
-    return {"1": True, "0": False}.get(value, "auto")
-
-
-def compile_vae(model: ConvVAE, optimizer: keras.optimizers.Optimizer) -> ConvVAE:
-    model.compile(optimizer=optimizer, jit_compile=jit_setting(), steps_per_execution=STEPS_PER_EXECUTION)
-    return model
-
-
-def vae_path(run_dir: str | os.PathLike) -> Path:
-    return Path(run_dir) / "vae" / "model.keras"
-
-
-def load_vae(run_dir: str | os.PathLike) -> ConvVAE:
-    """Load ``<run>/vae/model.keras``; raise ConfigError if V has not been trained there."""
-    path = vae_path(run_dir)
-    if not path.exists():
-        raise ConfigError(f"{path} not found: train V first with `python -m vae train --run-dir {run_dir}`")
-    model = keras.models.load_model(path, compile=False)
-    if not isinstance(model, ConvVAE):
-        raise ConfigError(f"{path} does not hold a ConvVAE")
-    return model
+    """The ConvVAE of a :class:`common.config.Config` (uncompiled). Its initial weights depend on the seed only:
+    every layer's initializer is seeded from ``cfg.vae.seed`` by Keras' global seed, set by the caller."""
+    return ConvVAE(cfg.vae.z_size, cfg.vae.kl_tolerance, cfg.vae.seed)

@@ -26,11 +26,34 @@ import tensorflow as tf
 
 from common import atomic
 from common.config import Config, ConfigError
+from common.run_layout import RunLayout
 from common.timing import stage_timer
 from envs.data import frame_dataset, scan_rollouts
-from vae.model import ConvVAE, build_vae, compile_vae, load_vae, make_optimizer, vae_path
+from vae.export import export_saved_model
+from vae.model import ConvVAE, build_vae, make_optimizer
 
 EPOCH_SEED_STRIDE = 7919  # epoch e streams with seed + e * stride
+
+# Measured with bench/vae_throughput.py (README of bench): on a 2-core CPU, XLA makes the train step 3-5x
+# slower (its CPU convolutions do not use oneDNN), so the default is Keras' "auto": XLA only with a GPU.
+STEPS_PER_EXECUTION = 1
+
+
+def jit_setting() -> bool | str:
+    """XLA for the train step: WM_VAE_JIT=1 / 0 forces it, default "auto" (on with a GPU, off on CPU)."""
+    value = os.environ.get("WM_VAE_JIT", "auto")
+    return {"1": True, "0": False}.get(value, "auto")
+
+
+def compile_vae(model: ConvVAE, optimizer: keras.optimizers.Optimizer) -> ConvVAE:
+    model.compile(optimizer=optimizer, jit_compile=jit_setting(), steps_per_execution=STEPS_PER_EXECUTION)
+    return model
+
+
+def new_vae(cfg: Config) -> ConvVAE:
+    """A freshly initialised V, compiled with the authors' Adam; its weights depend on cfg.vae.seed only."""
+    keras.utils.set_random_seed(cfg.vae.seed)
+    return compile_vae(build_vae(cfg), make_optimizer(cfg.vae.learning_rate))
 
 
 class TrainingDiverged(RuntimeError):
@@ -120,8 +143,9 @@ def _load_backup(backup_dir: Path) -> tuple[ConvVAE, dict] | None:
 
 
 def is_complete(cfg: Config, run_dir: Path) -> bool:
-    state_path = run_dir / "vae" / "train_state.json"
-    if not (state_path.exists() and vae_path(run_dir).exists() and (run_dir / "vae" / "saved_model").is_dir()):
+    layout = RunLayout(run_dir)
+    state_path = RunLayout(run_dir).vae_train_state
+    if not (state_path.exists() and layout.vae_model.exists() and layout.vae_saved_model.is_dir()):
         return False
     state = json.loads(state_path.read_text())
     return bool(state.get("complete")) and state.get("epochs", 0) >= cfg.vae.epochs
@@ -142,16 +166,16 @@ def train(cfg: Config, run_dir: str | os.PathLike, callbacks: tuple = (), verbos
         ConfigError: no rollouts, or fewer frames than one batch.
     """
     run_dir = Path(run_dir)
-    out = run_dir / "vae"
     if is_complete(cfg, run_dir):
-        print(f"[vae] already trained: {vae_path(run_dir)} (delete it to retrain)", flush=True)
-        return json.loads((out / "train_state.json").read_text())
+        print(f"[vae] already trained: {RunLayout(run_dir).vae_model} (delete it to retrain)", flush=True)
+        return json.loads(RunLayout(run_dir).vae_train_state.read_text())
     with stage_timer(run_dir, "vae_train"):
-        return _train(cfg, run_dir, out, callbacks, verbose)
+        return _train(cfg, run_dir, callbacks, verbose)
 
 
-def _train(cfg: Config, run_dir: Path, out: Path, callbacks: tuple, verbose) -> dict:
-    rollouts = run_dir / "rollouts"
+def _train(cfg: Config, run_dir: Path, callbacks: tuple, verbose) -> dict:
+    layout = RunLayout(run_dir)
+    out, rollouts, model_file = layout.vae_dir, layout.rollouts, layout.vae_model
     files, lengths = scan_rollouts(rollouts, cfg.env.action_size, cfg.vae.max_episodes)
     if not files:
         raise ConfigError(f"no valid rollouts in {rollouts}; run `python -m envs collect` first")
@@ -160,20 +184,20 @@ def _train(cfg: Config, run_dir: Path, out: Path, callbacks: tuple, verbose) -> 
     if steps_per_epoch == 0:
         raise ConfigError(f"{frames} frames is fewer than one batch of {cfg.vae.batch_size}; "
                           f"collect more or lower --vae.batch_size")
-    backup_dir = out / "backup"
+    backup_dir = layout.vae_backup
     atomic.remove_temp_files(backup_dir)
     atomic.remove_temp_files(out)
     restored = _load_backup(backup_dir)
-    finished = out / "train_state.json"
-    if restored is None and finished.exists() and vae_path(run_dir).exists():
+    finished = RunLayout(run_dir).vae_train_state
+    if restored is None and finished.exists() and model_file.exists():
         # A finished run asked for more epochs (--vae.epochs raised): continue from the saved model.
         done_epochs = int(json.loads(finished.read_text()).get("epochs", 0))
-        model = keras.models.load_model(vae_path(run_dir))
+        model = keras.models.load_model(model_file)
         compile_vae(model, model.optimizer or make_optimizer(cfg.vae.learning_rate))
         state = {"epoch": done_epochs, "step": 0}
         print(f"[vae] continuing the finished run from epoch {done_epochs + 1}", flush=True)
     elif restored is None:
-        model, state = build_vae(cfg), {"epoch": 0, "step": 0}
+        model, state = new_vae(cfg), {"epoch": 0, "step": 0}
     else:
         model, state = restored
         print(f"[vae] resuming from {backup_dir}: epoch {state['epoch'] + 1}, step {state['step']} "
@@ -181,7 +205,7 @@ def _train(cfg: Config, run_dir: Path, out: Path, callbacks: tuple, verbose) -> 
     print(f"[vae] {len(files)} episodes, {frames} frames, {steps_per_epoch} steps/epoch x {cfg.vae.epochs} epochs, "
           f"Nz {cfg.vae.z_size}", flush=True)
 
-    tb = TensorBoardLogger(out / "tb", _sample_frames(files))
+    tb = TensorBoardLogger(layout.vae_tensorboard, _sample_frames(files))
     wall0 = time.monotonic()
     for epoch in range(state["epoch"], cfg.vae.epochs):
         skip = state["step"] if epoch == state["epoch"] else 0
@@ -200,20 +224,16 @@ def _train(cfg: Config, run_dir: Path, out: Path, callbacks: tuple, verbose) -> 
         if model.stop_training:  # stopped by another callback (e.g. an interrupt test)
             raise KeyboardInterrupt(f"training stopped during epoch {epoch + 1}")
 
-    atomic.save_keras(model, vae_path(run_dir))
-    from vae.export import export_saved_model  # local: export pulls in tf.saved_model machinery
+    atomic.save_keras(model, model_file)
     from vae.figures import reconstruction_figure
 
-    export_saved_model(model, out / "saved_model")
-    reconstruction_figure(run_dir, cfg, out / "reconstruction.png")
+    export_saved_model(model, layout.vae_saved_model)
+    reconstruction_figure(run_dir, cfg, layout.vae_reconstruction)
     state = {"complete": True, "epochs": cfg.vae.epochs, "steps_per_epoch": steps_per_epoch, "frames": frames,
              "episodes": len(files), "global_step": int(model.optimizer.iterations),
              "wall_s_last_part": round(time.monotonic() - wall0, 2)}
-    atomic.write_json(out / "train_state.json", state)
+    atomic.write_json(finished, state)
     for name in ("checkpoint.keras", "state.json"):
         (backup_dir / name).unlink(missing_ok=True)
-    print(f"[vae] done: {vae_path(run_dir)}, {out / 'saved_model'}, {out / 'reconstruction.png'}", flush=True)
+    print(f"[vae] done: {model_file}, {layout.vae_saved_model}, {layout.vae_reconstruction}", flush=True)
     return state
-
-
-__all__ = ["train", "TrainingDiverged", "is_complete", "load_vae"]

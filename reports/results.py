@@ -1,0 +1,91 @@
+"""Every number of a run's report, read from the run's files into one dict (results.json).
+
+:func:`collect_results` reads configs, CSVs, evaluations and timings; :func:`m_diagnostics` adds M's death
+diagnostics. Nothing here draws or writes markdown (:mod:`reports.draw`, :mod:`reports.markdown`).
+"""
+from __future__ import annotations
+
+import datetime
+import traceback
+from pathlib import Path
+from typing import Any
+
+from common import timing
+from common.config import Config
+from common.run_layout import RunLayout
+from envs.episodes import list_episode_files
+from reports import published, tables
+
+
+def _public(summary: dict) -> dict:
+    """A controller summary without the raw CSV rows (they are in the run's CSVs and drawn in the figures);
+    ``history`` / ``eval_history`` stay only as None (not run) or {"error": ...}."""
+    return {k: v for k, v in summary.items() if k not in ("history", "eval_history") or not isinstance(v, list)}
+
+
+def collect_results(cfg: Config, run_dir: Path) -> tuple[dict, list[dict], dict]:
+    """(results dict for results.json, controller summaries with raw rows, the authors' curve with raw rows)."""
+    layout = RunLayout(run_dir)
+    controllers = [tables.controller_summary(c.dir) for c in layout.controllers()]
+    reference = tables.reference_curve(cfg.experiment)
+    timings = tables.guarded(tables.read_json, layout.timings)
+    machines = sorted({e["machine"] for e in (timings or {}).values() if isinstance(e, dict) and "machine" in e})
+    results: dict[str, Any] = {
+        "experiment": cfg.experiment,
+        "preset": cfg.preset,
+        "run_dir": str(run_dir),
+        "generated_by": f"python -m reports make --experiment {cfg.experiment} --run-dir {run_dir}",
+        "generated_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "settings": {
+            "collect.episodes": cfg.collect.episodes, "env.max_steps": cfg.env.max_steps,
+            "vae.z_size": cfg.vae.z_size, "vae.epochs": cfg.vae.epochs,
+            "rnn.hidden_size": cfg.rnn.hidden_size, "rnn.steps": cfg.rnn.steps, "rnn.epochs": cfg.rnn.epochs,
+            "controller.inputs": cfg.controller.inputs, "es.population_size": cfg.es.population_size,
+            "es.num_rollouts": cfg.es.num_rollouts, "es.generations": cfg.es.generations,
+            "es.eval_every": cfg.es.eval_every, "es.eval_rollouts": cfg.es.eval_rollouts,
+            "es.dream": cfg.es.dream, "es.temperature": cfg.es.temperature,
+            "evaluate.episodes": cfg.evaluate.episodes, "evaluate.seed": cfg.evaluate.seed,
+            "env.reward_threshold": cfg.env.reward_threshold,
+        },
+        "data": {
+            "rollout_files": len(list_episode_files(layout.rollouts)),
+            "series_files": len(list_episode_files(layout.series)),
+            "vae_model": layout.vae_model.exists() or layout.vae_saved_model.is_dir(),
+            "rnn_model": layout.rnn_model.exists() or layout.rnn_saved_model.is_dir(),
+        },
+        "controllers": [_public(c) for c in controllers],
+        "reference_curve": {k: v for k, v in reference.items() if k not in ("history", "eval_history")},
+        "tables": {
+            "parameters": tables.parameter_table(cfg.experiment, tables.count_parameters(cfg), controllers),
+            "cost": tables.cost_table(timings if isinstance(timings, dict) and "error" not in timings else None),
+        },
+        "machine": {"stages": machines, "report": timing.machine_description()},
+        "published": published.published_dict(cfg.experiment),
+        "figures": {},
+    }
+    if isinstance(timings, dict) and "error" in timings:
+        results["tables"]["cost_error"] = timings["error"]
+    if cfg.experiment == "carracing":
+        results["tables"]["carracing"] = tables.carracing_table(controllers)
+    else:
+        results["tables"]["doom"] = tables.doom_table(controllers)
+    return results, controllers, reference
+
+
+def m_diagnostics(cfg: Config, run_dir: Path) -> dict | None:
+    """Doom: M's death recall, false alarms and z NLL (``rnn/diagnostics.json``; computed and saved when the
+    file is missing or older than M). None for CarRacing or before M is trained; {"error": ...} on failure."""
+    layout = RunLayout(run_dir)
+    model, path = layout.rnn_model, layout.rnn_diagnostics
+    if cfg.experiment != "doom":
+        return None
+    if not model.exists():  # a committed folder: its saved diagnostics, if any
+        return tables.read_json(path) if path.exists() else None
+    from rnn.diagnostics import write_diagnostics
+
+    try:
+        if not path.exists() or path.stat().st_mtime < model.stat().st_mtime:
+            return write_diagnostics(run_dir, cfg)
+        return tables.read_json(path)
+    except Exception as err:  # noqa: BLE001 - a diagnostic that fails must not cost the whole report
+        return {"error": traceback.format_exception_only(type(err), err)[-1].strip()}

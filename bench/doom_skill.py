@@ -18,8 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from common import atomic  # noqa: E402
-from common.timing import machine_description  # noqa: E402
+from bench.bench_output import Output  # noqa: E402
 from envs.doom import TakeCover64Env  # noqa: E402
 from envs.random_policies import DoomRepeatPolicy  # noqa: E402
 
@@ -42,11 +41,8 @@ def main() -> None:
     parser.add_argument("--skills", type=int, nargs="+", default=[3, 4, 5])
     parser.add_argument("--out", type=Path, help="also write the output to this file")
     args = parser.parse_args()
-    lines: list[str] = []
-
-    def say(text: str) -> None:
-        print(text, flush=True)
-        lines.append(text)
+    out = Output(args.out)
+    say = out.say
 
     def uniform(i):
         rng = np.random.default_rng(i)
@@ -56,8 +52,6 @@ def main() -> None:
         policy = DoomRepeatPolicy(i)
         return lambda obs: np.asarray(policy(obs), np.float32).reshape(1)
 
-    say(f"$ python bench/doom_skill.py --episodes {args.episodes} --skills {' '.join(map(str, args.skills))}")
-    say(f"host: {machine_description()}")
     say(f"paper: random policy 210 +- 108 steps; {args.episodes} episodes per row")
     for skill in args.skills:
         env = TakeCover64Env(skill=skill)
@@ -66,8 +60,7 @@ def main() -> None:
             say(f"skill {skill}  {name:24s} {n.mean():7.1f} +- {n.std():6.1f} steps, "
                 f"{100 * (n > 100).mean():5.1f}% over 100 frames")
         env.close()
-    if args.out:
-        atomic.write_text(args.out, "\n".join(lines) + "\n")
+    out.save()
 
 
 if __name__ == "__main__":

@@ -33,10 +33,11 @@ def main() -> None:
     p.add_argument("--frames", type=int, default=500, help="frames per sequence window (Doom chunk 500)")
     p.add_argument("--steps", type=int, default=3, help="timed steps after one warm-up step")
     p.add_argument("--jit", action="store_true", help="XLA-compile the train step")
+    p.add_argument("--out", type=Path, help="also write the output to this file")
     args = p.parse_args()
-    from common.timing import machine_description
+    from bench.bench_output import Output
 
-    print(f"host: {machine_description()}", flush=True)  # speed figures differ between hosts: name this one
+    out = Output(args.out)  # prints the command and the host: speed figures differ between hosts
     cfg = make_config(args.experiment, "paper", {"rnn.batch_size": args.batch})
     trainer = Trainer(cfg, jit_compile=args.jit)
     rng = np.random.default_rng(0)
@@ -57,9 +58,10 @@ def main() -> None:
         times.append(time.perf_counter() - t0)
     step_s = float(np.median(times))
     device = "GPU" if tf.config.list_physical_devices("GPU") else f"CPU x{os.cpu_count()}"
-    print(f"experiment={args.experiment} batch={args.batch} frames={args.frames} jit={args.jit} device={device}")
-    print(f"first step (trace+compile+run) {compile_s:.2f} s; median step {step_s:.3f} s over {args.steps}")
-    print(f"{args.batch / step_s:.2f} sequences/s, {args.batch * (args.frames - 1) / step_s:,.0f} frames/s")
+    out.say(f"experiment={args.experiment} batch={args.batch} frames={args.frames} jit={args.jit} device={device}")
+    out.say(f"first step (trace+compile+run) {compile_s:.2f} s; median step {step_s:.3f} s over {args.steps}")
+    out.say(f"{args.batch / step_s:.2f} sequences/s, {args.batch * (args.frames - 1) / step_s:,.0f} frames/s")
+    out.save()
 
 
 if __name__ == "__main__":

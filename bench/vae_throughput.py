@@ -39,10 +39,11 @@ def main() -> None:
     parser.add_argument("--encode", choices=("eager", "graph", "xla"), default=None,
                         help="encoder path (default: plain eager, fast the project's choice)")
     parser.add_argument("--steps-per-execution", type=int, default=None)
+    parser.add_argument("--out", type=Path, help="also write the output to this file")
     args = parser.parse_args()
-    from common.timing import machine_description
+    from bench.bench_output import Output
 
-    print(f"host: {machine_description()}", flush=True)  # speed figures differ between hosts: name this one
+    out = Output(args.out)  # prints the command and the host: speed figures differ between hosts
 
     import numpy as np
     import tensorflow as tf
@@ -95,10 +96,11 @@ def main() -> None:
     for _ in range(args.encode_steps):
         run_encode()
     encode_fps = args.batch_size * args.encode_steps / (time.perf_counter() - t0)
-    print(f"mode={args.mode} Nz={args.z_size} batch={args.batch_size} threads={args.threads or 'default'} "
-          f"train_jit={train_jit} steps_per_execution={spe} encode={encode_path} cpus={os.cpu_count()}")
-    print(f"train  frames/s: {train_fps:8.1f}")
-    print(f"encode frames/s: {encode_fps:8.1f}")
+    out.say(f"mode={args.mode} Nz={args.z_size} batch={args.batch_size} threads={args.threads or 'default'} "
+            f"train_jit={train_jit} steps_per_execution={spe} encode={encode_path} cpus={os.cpu_count()}")
+    out.say(f"train  frames/s: {train_fps:8.1f}")
+    out.say(f"encode frames/s: {encode_fps:8.1f}")
+    out.save()
 
 
 if __name__ == "__main__":

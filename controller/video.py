@@ -82,19 +82,23 @@ def dream_episode(run_dir, cfg: Config, params, seed: int, temperature: float, m
     z = tf.constant((mu[row] + np.exp(logvar[row] / 2) * rng.standard_normal(mu.shape[1]))[None], tf.float32)
     h, c = rnn.initial_state(1)
     params = tf.constant(np.asarray(params, np.float32))
+    key0 = tf.constant(seed % (2**31 - 1), tf.int32)
 
     @tf.function
-    def step(z, h, c, restart, key):
-        a = act(params, observation(z, c, h, shape), shape)
-        return dream_step(rnn, z, a, restart, h, c, temperature, key)
+    def run(z, h, c):  # the whole episode in one graph loop: no Python between steps
+        def body(t, z, h, c, zs, alive):
+            zs = zs.write(t, z[0])
+            restart = tf.fill([1], tf.cast(tf.equal(t, 0), tf.float32))
+            a = act(params, observation(z, c, h, shape), shape)
+            z, h, c, dead = dream_step(rnn, z, a, restart, h, c, temperature, tf.stack([key0, t]))
+            return t + 1, z, h, c, zs, ~dead[0]
 
-    zs = []
-    for t in range(max_steps):
-        zs.append(z[0].numpy())
-        z, h, c, dead = step(z, h, c, tf.constant([1.0 if t == 0 else 0.0]), tf.constant([seed % (2**31 - 1), t]))
-        if bool(dead[0]):
-            break
-    return np.stack(zs)
+        zs = tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=[z.shape[-1]])
+        out = tf.while_loop(lambda t, z, h, c, zs, alive: alive & (t < max_steps), body,
+                            (tf.constant(0), z, h, c, zs, tf.constant(True)))
+        return out[4].stack()
+
+    return run(z, h, c).numpy()
 
 
 def record_episode(run_dir, cfg: Config, params, seed: int, dream: bool = False, temperature: float | None = None,

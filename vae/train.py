@@ -34,26 +34,50 @@ from vae.model import ConvVAE, build_vae, make_optimizer
 
 EPOCH_SEED_STRIDE = 7919  # epoch e streams with seed + e * stride
 
-# Measured with bench/vae_throughput.py (README of bench): on a 2-core CPU, XLA makes the train step 3-5x
-# slower (its CPU convolutions do not use oneDNN), so the default is Keras' "auto": XLA only with a GPU.
 STEPS_PER_EXECUTION = 1
+PROBE_STEPS = 5  # timed train steps per candidate form (after 2 untimed ones)
 
 
-def jit_setting() -> bool | str:
-    """XLA for the train step: WM_VAE_JIT=1 / 0 forces it, default "auto" (on with a GPU, off on CPU)."""
-    value = os.environ.get("WM_VAE_JIT", "auto")
-    return {"1": True, "0": False}.get(value, "auto")
+def _train_rate(z_size: int, batch_size: int, jit_compile: bool) -> float:
+    """Frames/s of V's train step at this size, compiled with or without XLA (synthetic frames)."""
+    model = ConvVAE(z_size)
+    model.compile(optimizer=make_optimizer(), jit_compile=jit_compile, steps_per_execution=1)
+    x = np.random.default_rng(0).random((batch_size, 64, 64, 3)).astype(np.float32)
+    for _ in range(2):
+        model.train_on_batch(x)
+    start = time.perf_counter()
+    for _ in range(PROBE_STEPS):
+        model.train_on_batch(x)
+    return PROBE_STEPS * batch_size / (time.perf_counter() - start)
 
 
-def compile_vae(model: ConvVAE, optimizer: keras.optimizers.Optimizer) -> ConvVAE:
-    model.compile(optimizer=optimizer, jit_compile=jit_setting(), steps_per_execution=STEPS_PER_EXECUTION)
+def jit_setting(z_size: int = 32, batch_size: int = 100) -> bool | str:
+    """XLA for the train step, chosen by measurement on this host (``common.speed_probe``; cached): XLA was 3.5x
+    faster than the graph path on an AVX2 host and slower on an AVX-512 one. With a GPU, Keras' "auto" (XLA).
+    WM_VAE_JIT=1 / 0 forces it."""
+    forced = {"1": True, "0": False}.get(os.environ.get("WM_VAE_JIT", ""))
+    if forced is not None:
+        return forced
+    if tf.config.list_physical_devices("GPU"):
+        return "auto"
+    from common.speed_probe import fastest
+
+    choice = fastest(f"vae_train_step Nz{z_size} batch{batch_size}",
+                     {"graph": lambda: _train_rate(z_size, batch_size, False),
+                      "xla": lambda: _train_rate(z_size, batch_size, True)})
+    return choice == "xla"
+
+
+def compile_vae(model: ConvVAE, optimizer: keras.optimizers.Optimizer, batch_size: int = 100) -> ConvVAE:
+    model.compile(optimizer=optimizer, jit_compile=jit_setting(model.z_size, batch_size),
+                  steps_per_execution=STEPS_PER_EXECUTION)
     return model
 
 
 def new_vae(cfg: Config) -> ConvVAE:
     """A freshly initialised V, compiled with the authors' Adam; its weights depend on cfg.vae.seed only."""
     keras.utils.set_random_seed(cfg.vae.seed)
-    return compile_vae(build_vae(cfg), make_optimizer(cfg.vae.learning_rate))
+    return compile_vae(build_vae(cfg), make_optimizer(cfg.vae.learning_rate), cfg.vae.batch_size)
 
 
 class TrainingDiverged(RuntimeError):
@@ -131,14 +155,14 @@ def _sample_frames(files: list[Path], count: int = 8) -> np.ndarray:
     return obs[index].astype(np.float32) / 255.0
 
 
-def _load_backup(backup_dir: Path) -> tuple[ConvVAE, dict] | None:
+def _load_backup(backup_dir: Path, batch_size: int) -> tuple[ConvVAE, dict] | None:
     state_path = backup_dir / "state.json"
     if not state_path.exists() or not (backup_dir / "checkpoint.keras").exists():
         return None
     state = json.loads(state_path.read_text())
     model = keras.models.load_model(backup_dir / "checkpoint.keras")
     # Re-compile with the restored optimizer (its Adam moments and step count come back with the file).
-    compile_vae(model, model.optimizer or make_optimizer())
+    compile_vae(model, model.optimizer or make_optimizer(), batch_size)
     return model, state
 
 
@@ -187,13 +211,13 @@ def _train(cfg: Config, run_dir: Path, callbacks: tuple, verbose) -> dict:
     backup_dir = layout.vae_backup
     atomic.remove_temp_files(backup_dir)
     atomic.remove_temp_files(out)
-    restored = _load_backup(backup_dir)
+    restored = _load_backup(backup_dir, cfg.vae.batch_size)
     finished = RunLayout(run_dir).vae_train_state
     if restored is None and finished.exists() and model_file.exists():
         # A finished run asked for more epochs (--vae.epochs raised): continue from the saved model.
         done_epochs = int(json.loads(finished.read_text()).get("epochs", 0))
         model = keras.models.load_model(model_file)
-        compile_vae(model, model.optimizer or make_optimizer(cfg.vae.learning_rate))
+        compile_vae(model, model.optimizer or make_optimizer(cfg.vae.learning_rate), cfg.vae.batch_size)
         state = {"epoch": done_epochs, "step": 0}
         print(f"[vae] continuing the finished run from epoch {done_epochs + 1}", flush=True)
     elif restored is None:

@@ -4,9 +4,9 @@ clip, Adam) as ``python -m rnn train`` runs it, on synthetic data.
 
 Run it alone: ``flock /tmp/wm-heavy.lock python bench/rnn_throughput.py [--batch 100 --frames 500 --steps 3]``.
 
-Measured 2026-11-25 on the 2-core dev VM (x86_64, TF 2.21 CPU), nothing else running: batch 100, 17.4
-sequences/s (5.76 s per step, 8,660 frames/s); batch 32 (the small preset), 11.8 sequences/s (2.72 s per step).
-``--jit`` does not compile on this TF (the while-loop gradient accumulators are not XLA-convertible).
+``--out FILE`` writes the output with the command and the host (bench/results/rnn_throughput.txt is quoted in the
+README); ``bench/torch_twin.py`` measures PyTorch's fused LSTM on the same host. ``--jit 1`` is slower on an AVX-512
+host (the LSTM loop has a static trip count, so XLA compiles it); the probe picks per host.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from common.config import make_config  # noqa: E402
-from rnn.train import Trainer  # noqa: E402
+from rnn.train import Trainer, _synthetic_batch, jit_setting  # noqa: E402
 
 
 def main() -> None:
@@ -32,22 +32,19 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=100, help="sequences per batch (paper 100)")
     p.add_argument("--frames", type=int, default=500, help="frames per sequence window (Doom chunk 500)")
     p.add_argument("--steps", type=int, default=3, help="timed steps after one warm-up step")
-    p.add_argument("--jit", action="store_true", help="XLA-compile the train step")
+    p.add_argument("--jit", choices=("auto", "0", "1"), default="auto",
+                   help="XLA for the train step: auto = the per-host speed probe's choice (as training), 0 / 1")
     p.add_argument("--out", type=Path, help="also write the output to this file")
     args = p.parse_args()
     from bench.bench_output import Output
 
     out = Output(args.out)  # prints the command and the host: speed figures differ between hosts
-    cfg = make_config(args.experiment, "paper", {"rnn.batch_size": args.batch})
-    trainer = Trainer(cfg, jit_compile=args.jit)
-    rng = np.random.default_rng(0)
-    nz, na = cfg.vae.z_size, cfg.env.action_size
-    restart = np.zeros((args.batch, args.frames), np.float32)
-    restart[:, ::137] = 1.0
-    batch = {"mu": rng.normal(size=(args.batch, args.frames, nz)).astype(np.float32),
-             "logvar": np.full((args.batch, args.frames, nz), -2.0, np.float32),
-             "action": rng.uniform(-1, 1, (args.batch, args.frames, na)).astype(np.float32),
-             "restart": restart, "mask": np.ones((args.batch, args.frames), np.float32)}
+    stateful = make_config(args.experiment, "paper").rnn.stateful  # Doom windows are the chunk, CarRacing's + 1
+    cfg = make_config(args.experiment, "paper", {"rnn.batch_size": args.batch,
+                                                 "rnn.sequence_length": args.frames - (0 if stateful else 1)})
+    jit = jit_setting(cfg) if args.jit == "auto" else args.jit == "1"
+    trainer = Trainer(cfg, jit_compile=jit)
+    batch = _synthetic_batch(cfg, np.random.default_rng(0))
     t0 = time.perf_counter()
     float(trainer.train_step(batch, True)[0])
     compile_s = time.perf_counter() - t0
@@ -58,7 +55,7 @@ def main() -> None:
         times.append(time.perf_counter() - t0)
     step_s = float(np.median(times))
     device = "GPU" if tf.config.list_physical_devices("GPU") else f"CPU x{os.cpu_count()}"
-    out.say(f"experiment={args.experiment} batch={args.batch} frames={args.frames} jit={args.jit} device={device}")
+    out.say(f"experiment={args.experiment} batch={args.batch} frames={args.frames} jit={jit} device={device}")
     out.say(f"first step (trace+compile+run) {compile_s:.2f} s; median step {step_s:.3f} s over {args.steps}")
     out.say(f"{args.batch / step_s:.2f} sequences/s, {args.batch * (args.frames - 1) / step_s:,.0f} frames/s")
     out.save()

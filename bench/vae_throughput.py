@@ -3,15 +3,10 @@
     flock /tmp/wm-heavy.lock python bench/vae_throughput.py [--z-size 64] [--mode fast|plain]
 
 ``--mode plain`` is the straightforward version (no XLA, encode through the eager Keras model: the "before");
-``--mode fast`` is what the project runs (XLA-compiled train step and encoder, uint8 input cast inside the
-compiled function). Warm-up steps (tracing, compilation) are excluded. Numerics are the authors' in both modes.
-
-Measured 2026-11-25 on the 2-core dev VM (x86_64, AVX-512, TF 2.21 CPU, oneDNN on), nothing else running:
-    plain: train 443 frames/s, encode 2,719 frames/s (eager Keras call per batch of 100)
-    fast:  train 481 frames/s (Keras' graph step is oneDNN-bound already), encode 5,485 frames/s (tf.function
-           graph, uint8 in, cast inside: 2.0x)
-    tried: XLA train step 160-460 frames/s (XLA's CPU convolutions skip oneDNN: 3-5x slower, so off on CPU);
-           XLA encoder ~4,700; steps_per_execution 4 and 2 intra-op threads: no change.
+``--mode fast`` is what the project runs (the train step form the per-host speed probe chose, graph or XLA; the
+graph encoder with uint8 input cast inside the compiled function). Warm-up steps (tracing, compilation) are
+excluded. Numerics are the authors' in both modes. ``--out FILE`` writes the output with the command and the host
+(bench/results/ holds the figures the README quotes); ``bench/torch_twin.py`` measures PyTorch on the same host.
 """
 from __future__ import annotations
 
@@ -57,7 +52,7 @@ def main() -> None:
 
     fast = args.mode == "fast"
     train_jit = {"auto": "auto", "0": False, "1": True}[args.train_jit] if args.train_jit else (
-        jit_setting() if fast else "auto")
+        jit_setting(args.z_size, args.batch_size) if fast else "auto")
     encode_path = args.encode or (("xla" if ENCODE_JIT else "graph") if fast else "eager")
     steps_per_execution = args.steps_per_execution or (STEPS_PER_EXECUTION if fast else 1)
     rng = np.random.default_rng(0)

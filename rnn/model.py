@@ -239,7 +239,9 @@ class MDNRNN(keras.Model):
             h, c = self._cell(xs.read(t), h, c, recurrent_kernel)
             return t + 1, h, c, hs.write(t, h)
 
-        _, h, c, hs = tf.while_loop(lambda t, *_: t < steps, body, (tf.constant(0), h0, c0, hs))
+        # A static trip count where the shape gives one: XLA compiles the loop's gradient only with it.
+        _, h, c, hs = tf.while_loop(lambda t, *_: t < steps, body, (tf.constant(0), h0, c0, hs),
+                                    maximum_iterations=z_seq.shape[1] or steps)
         h_all = tf.transpose(hs.stack(), [1, 0, 2])                               # [B,T,Nh]
         out = self.head(h_all)
         if return_hidden:

@@ -27,8 +27,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import tensorflow as tf
 import keras
+import numpy as np
+import tensorflow as tf
 
 from common import atomic
 from common.config import Config
@@ -49,9 +50,16 @@ def learning_rate(cfg_rnn, step):
         + cfg_rnn.min_learning_rate
 
 
-def compute_losses(model: MDNRNN, mu, logvar, action, restart, mask, h0, c0, seed, death_weight: float):
-    """(total, z_loss, death_loss, h, c) for a batch window [B, F, ...]: inputs frames 0..F-2, targets 1..F-1."""
-    eps = tf.random.stateless_normal(tf.shape(mu), seed=seed)
+def training_noise(mu, seed):
+    """eps of z = mu + exp(logvar/2) eps for one batch, from (seed, step). Drawn outside any XLA cluster: XLA's
+    stateless normal gives other numbers for the same seed, and the step's two forms must draw the same noise."""
+    return tf.random.stateless_normal(tf.shape(mu), seed=seed)
+
+
+def compute_losses(model: MDNRNN, mu, logvar, action, restart, mask, h0, c0, seed, death_weight: float, eps=None):
+    """(total, z_loss, death_loss, h, c) for a batch window [B, F, ...]: inputs frames 0..F-2, targets 1..F-1.
+    ``eps``: the batch's noise (default: :func:`training_noise` of ``seed``)."""
+    eps = training_noise(mu, seed) if eps is None else eps
     z = mu + tf.exp(logvar / 2.0) * eps
     restart_in = restart[:, :-1] if model.predict_death else None
     out, h, c = model.unroll(z[:, :-1], action[:, :-1], restart_in, h0, c0)
@@ -66,6 +74,43 @@ def compute_losses(model: MDNRNN, mu, logvar, action, restart, mask, h0, c0, see
         weight = 1.0 + target * (death_weight - 1.0)
         death_loss = tf.reduce_sum(weight * bce * valid) / count
     return z_loss + death_loss, z_loss, death_loss, h, c
+
+
+def _synthetic_batch(cfg: Config, rng: np.random.Generator) -> dict:
+    """A batch shaped as training's (rows, window frames, Nz / A), for timing the train step."""
+    r, nz, na = cfg.rnn, cfg.vae.z_size, cfg.env.action_size
+    frames = r.sequence_length + (0 if r.stateful else 1)  # Doom streams chunks; CarRacing adds the last target
+    restart = np.zeros((r.batch_size, frames), np.float32)
+    restart[:, ::137] = 1.0
+    return {"mu": rng.normal(size=(r.batch_size, frames, nz)).astype(np.float32),
+            "logvar": np.full((r.batch_size, frames, nz), -2.0, np.float32),
+            "action": rng.uniform(-1, 1, (r.batch_size, frames, na)).astype(np.float32),
+            "restart": restart, "mask": np.ones((r.batch_size, frames), np.float32)}
+
+
+def _train_rate(cfg: Config, jit_compile: bool) -> float:
+    """Sequences/s of M's train step at the run's sizes, with or without XLA (one untimed step, two timed)."""
+    trainer = Trainer(cfg, jit_compile=jit_compile)
+    batch = _synthetic_batch(cfg, np.random.default_rng(0))
+    float(trainer.train_step(batch, True)[0])
+    start = time.perf_counter()
+    for _ in range(2):
+        float(trainer.train_step(batch, False)[0])
+    return 2 * cfg.rnn.batch_size / (time.perf_counter() - start)
+
+
+def jit_setting(cfg: Config) -> bool:
+    """XLA for M's train step, chosen by measurement on this host (``common.speed_probe``, cached; on an AVX-512
+    host XLA was 2.6x slower than the graph loop). WM_RNN_JIT=1 / 0 forces it."""
+    forced = {"1": True, "0": False}.get(os.environ.get("WM_RNN_JIT", ""))
+    if forced is not None:
+        return forced
+    from common.speed_probe import fastest
+
+    r = cfg.rnn
+    name = (f"rnn_train_step Nz{cfg.vae.z_size} A{cfg.env.action_size} Nh{r.hidden_size} batch{r.batch_size} "
+            f"len{r.sequence_length}")
+    return fastest(name, {"graph": lambda: _train_rate(cfg, False), "xla": lambda: _train_rate(cfg, True)}) == "xla"
 
 
 class Trainer:
@@ -83,18 +128,23 @@ class Trainer:
         self.c = tf.Variable(tf.zeros(shape), trainable=False, name="carry_c")
         self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, step=self.step,
                                               h=self.h, c=self.c)
-        self._train_step = tf.function(self._step_impl, jit_compile=jit_compile, reduce_retracing=True)
+        # The update is the part XLA may compile (``jit_setting``); the noise is drawn outside it.
+        self._update = tf.function(self._update_impl, jit_compile=jit_compile, reduce_retracing=True)
+        self._train_step = tf.function(self._step_impl, reduce_retracing=True)
 
     def _step_impl(self, mu, logvar, action, restart, mask, reset_state):
+        seed = tf.stack([tf.constant(self.cfg.rnn.seed, tf.int64), self.step.read_value()])
+        eps = training_noise(mu, tf.cast(seed % (2 ** 31 - 1), tf.int32))
+        return self._update(mu, logvar, eps, action, restart, mask, reset_state)
+
+    def _update_impl(self, mu, logvar, eps, action, restart, mask, reset_state):
         r = self.cfg.rnn
         step = self.step.read_value()
         h0 = tf.where(reset_state, tf.zeros_like(self.h), self.h)
         c0 = tf.where(reset_state, tf.zeros_like(self.c), self.c)
-        seed = tf.stack([tf.constant(r.seed, tf.int64), step])
-        seed = tf.cast(seed % (2 ** 31 - 1), tf.int32)
         with tf.GradientTape() as tape:
             loss, z_loss, death_loss, h, c = compute_losses(self.model, mu, logvar, action, restart, mask,
-                                                            h0, c0, seed, r.death_weight)
+                                                            h0, c0, None, r.death_weight, eps=eps)
         variables = self.model.trainable_variables
         grads = tape.gradient(loss, variables)
         finite = tf.math.is_finite(loss)
@@ -174,7 +224,7 @@ def train(cfg: Config, run_dir: str | os.PathLike, stop_after: int | None = None
             bpe = max(1, len(files) // r.batch_size)
         steps = r.steps if r.steps > 0 else r.epochs * bpe
 
-        trainer = Trainer(cfg)
+        trainer = Trainer(cfg, jit_compile=jit_setting(cfg))
         manager = tf.train.CheckpointManager(trainer.checkpoint, str(layout.rnn_backup), max_to_keep=2)
         if manager.latest_checkpoint:
             trainer.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()

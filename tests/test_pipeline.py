@@ -58,6 +58,12 @@ def test_tiny_doom_pipeline_end_to_end(tmp_path):
         assert (report / entry["file"]).stat().st_size > 1000
         assert f"]({entry['file']})" in text
 
+    # The report's GIFs of the agent (the episodes of the frame strip), linked from REPORT.md.
+    for mode in ("real", "dream"):
+        episode = results["agent_episodes"][mode]
+        assert episode["video"] == f"agent_{mode}.gif" and f"]({episode['video']})" in text
+        assert (report / episode["video"]).stat().st_size > 1000
+
     # A second run finds every stage complete: nothing is run, recorded or rewritten.
     timings = (run / "timings.json").read_text()
     stamps = {p: p.stat().st_mtime_ns for p in run.rglob("*") if p.is_file() and p.name != "reproduce.log"}
@@ -69,6 +75,15 @@ def test_tiny_doom_pipeline_end_to_end(tmp_path):
     assert again.stdout.count("complete, skipped") == 8, again.stdout[-3000:]
     assert (run / "timings.json").read_text() == timings
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+
+    # `reports videos` (for a committed folder's report) replays the same episodes into the same report.
+    before = (report / "REPORT.md").read_text()
+    (report / "agent_real.gif").unlink()
+    videos = subprocess.run([sys.executable, "-m", "reports", "videos", "--run-dir", str(run)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+    assert videos.returncode == 0, videos.stderr[-3000:]
+    assert (report / "agent_real.gif").exists() and "Watch the agent" in (report / "REPORT.md").read_text()
+    assert (report / "REPORT.md").read_text().split("Watch the agent")[0] == before.split("Watch the agent")[0]
 
     # One round of iterative training: the trained agent (plus exploration) collects 2 more episodes, M goes on,
     # a new C is trained and scored; the first run is left as it was.

@@ -50,3 +50,21 @@ def test_vae_step_forms_measure_a_rate(monkeypatch):
 
     monkeypatch.setattr(train, "PROBE_STEPS", 1)
     assert train._train_rate(4, 2, False) > 0
+
+
+def test_m_step_forms_agree_and_measure_a_rate():
+    """M's train step compiled with XLA (a candidate of the probe) computes the graph step's loss and update."""
+    import numpy as np
+
+    from common.config import make_config
+    from rnn.train import Trainer, _synthetic_batch, _train_rate
+
+    cfg = make_config("doom", "tiny", {"vae.z_size": 4, "rnn.hidden_size": 8, "rnn.batch_size": 2,
+                                       "rnn.sequence_length": 6})
+    batch = _synthetic_batch(cfg, np.random.default_rng(0))
+    graph, xla = Trainer(cfg, jit_compile=False), Trainer(cfg, jit_compile=True)
+    for _ in range(2):
+        a, b = graph.train_step(batch, False), xla.train_step(batch, False)
+        np.testing.assert_allclose(float(a[0]), float(b[0]), rtol=1e-5)
+    np.testing.assert_allclose(graph.model.lstm_kernel.numpy(), xla.model.lstm_kernel.numpy(), atol=1e-6)
+    assert _train_rate(cfg, False) > 0

@@ -1,8 +1,8 @@
 """Choose the fastest form of a compute step on this host by measuring it, once per host.
 
-The fastest TensorFlow path differs between CPUs: on one 2-core AVX2 AMD host V trained at 51 frames/s in graph
-mode and 177 with XLA; on an AVX-512 Intel host XLA was slower than oneDNN's graph path. So no constant can be
-right everywhere. :func:`fastest` times each candidate form (a callable returning items per second), keeps the
+The fastest TensorFlow path differs between CPUs: on an AVX2 AMD host XLA was reported the faster form of V's
+train step; on an AVX-512 Intel host it is the slower one (bench/results/). So no constant can be right
+everywhere. :func:`fastest` times each candidate form (a callable returning items per second), keeps the
 fastest, and caches the answer in ``~/.cache/worldmodels/speed_probes.json`` (``WM_CACHE_DIR`` overrides the
 folder) under a key of the probe's name, the CPU model and flags, and the TensorFlow version, so the next run
 on the same host does not measure again. Training prints the choice and the figures behind it.
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from common import atomic
+from common.timing import cpu_info
 
 
 def cache_path() -> Path:
@@ -25,16 +26,8 @@ def cache_path() -> Path:
 
 def host_key() -> str:
     """CPU model and instruction-set flags (hashed), core count, TensorFlow version."""
-    flags = model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name" and not model:
-                model = value.strip()
-            elif key.strip() == "flags" and not flags:
-                flags = value.strip()
-    except OSError:
-        model = platform.processor()
+    info = cpu_info()
+    model, flags = info.get("model name") or platform.processor(), info.get("flags", "")
     try:
         import tensorflow as tf
         tf_version = tf.__version__

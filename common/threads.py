@@ -12,10 +12,12 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
                     "TF_NUM_INTEROP_THREADS")
 
 
-def single_threaded_workers() -> None:
-    """One compute thread for this process and the processes it starts (read by BLAS and TF at start-up)."""
+def single_threaded_workers(force: bool = True) -> None:
+    """One compute thread for this process and the processes it starts (read by BLAS and TF at start-up);
+    ``force=False`` keeps a value the user set."""
     for var in THREAD_VARIABLES:
-        os.environ[var] = "1"
+        if force or var not in os.environ:
+            os.environ[var] = "1"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # rollouts are batch-1 work: CPU beats a GPU round trip
 

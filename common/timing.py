@@ -12,8 +12,8 @@ from common import atomic
 from common.run_layout import RunLayout
 
 
-def cpu_model() -> str:
-    """The CPU's model name and whether it has AVX-512 (speed figures differ between such hosts)."""
+def cpu_info() -> dict[str, str]:
+    """The first processor's fields of /proc/cpuinfo ("model name", "flags", ...); empty where there is none."""
     info: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -21,6 +21,12 @@ def cpu_model() -> str:
             info.setdefault(key.strip(), value.strip())
     except OSError:
         pass
+    return info
+
+
+def cpu_model() -> str:
+    """The CPU's model name and whether it has AVX-512 (speed figures differ between such hosts)."""
+    info = cpu_info()
     model = info.get("model name") or platform.processor() or "unknown CPU"
     return f"{model}, {'AVX-512' if 'avx512f' in info.get('flags', '').split() else 'no AVX-512'}"
 

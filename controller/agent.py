@@ -110,8 +110,9 @@ class Agent:
 
         return act
 
-    def episode(self, params, seed: int, on_step=None) -> tuple[float, int]:
-        """Play one episode with ``reset(seed=seed)``; returns (return, length in steps). See :meth:`policy`."""
+    def episode(self, params, seed: int, on_step=None, max_steps: int | None = None) -> tuple[float, int]:
+        """Play one episode with ``reset(seed=seed)``; returns (return, length in steps). See :meth:`policy`.
+        ``max_steps`` stops it earlier (a video's frame limit; scoring always plays to the env's own end)."""
         act = self.policy(params, seed, on_step)
         frame, _ = self.env.reset(seed=int(seed))
         total, steps = 0.0, 0
@@ -119,7 +120,7 @@ class Agent:
             frame, reward, terminated, truncated, _ = self.env.step(act(frame))
             total += float(reward)
             steps += 1
-            if terminated or truncated:
+            if terminated or truncated or (max_steps is not None and steps >= max_steps):
                 return total, steps
 
     def rollouts(self, task) -> tuple[list[float], list[int]]:

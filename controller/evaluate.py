@@ -74,7 +74,7 @@ def current_result(cfg: Config, out: Path, params: np.ndarray, dream: bool) -> d
         result = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
         return None
-    seeds = [cfg.evaluate.seed + i for i in range(cfg.evaluate.episodes)]
+    seeds = evaluation_seeds(cfg)
     if (result.get("params_sha256") == params_digest(params) and result.get("seeds") == seeds
             and result.get("temperature") == temperature):
         return result
@@ -86,9 +86,9 @@ def is_current(cfg: Config, run_dir: Path, dream: bool, tag: str | None = None) 
     files = RunLayout(run_dir).controller(tag)
     try:
         params, _ = read_params(files.best, controller_shape(cfg).num_params)
-    except ConfigError:
+        return current_result(cfg, files.dir, params, dream) is not None
+    except ConfigError:  # the stage itself reports it
         return False
-    return current_result(cfg, files.dir, params, dream) is not None
 
 
 def evaluate(cfg: Config, out: Path, backend, params: np.ndarray, generation: int | None, params_file: Path,

@@ -24,15 +24,11 @@ import numpy as np
 
 from common.config import Config, ConfigError
 from common.run_layout import RunLayout
+from controller.video import decode_frames, to_uint8
 
 DOOM_ACTIONS = {"left": -1.0, "stay": 0.0, "right": 1.0}  # fed to M as is; the real game's thirds rule agrees
 MAX_SEED = 2**31 - 1
 MAX_SESSIONS = 16  # tabs beyond this evict the least recently used session (a real one holds a game process)
-
-
-def frame_uint8(frames) -> np.ndarray:
-    """V's output [1, 64, 64, 3] in [0, 1] -> uint8 [64, 64, 3], rounded as ``DoomDreamEnv.render``."""
-    return np.clip(np.round(np.asarray(frames)[0] * 255.0), 0, 255).astype(np.uint8)
 
 
 def png_data_url(frame: np.ndarray) -> str:
@@ -128,12 +124,12 @@ class Models:
         return to_env_action(np.asarray(act(self.params, x, self.shape))[0], self.cfg.experiment)
 
     def decode(self, z) -> np.ndarray:
-        return frame_uint8(self.vae.decode(self._tf.constant(np.asarray(z, np.float32)[None])))
+        return decode_frames(self.vae, np.asarray(z, np.float32)[None])[0]
 
     def reconstruct(self, frame: np.ndarray) -> np.ndarray:
         """V's reconstruction of a real frame: decode(mu) of its encoding."""
         mu, _ = self.vae.encode(self._tf.constant(frame[None], self._tf.float32) / 255.0)
-        return frame_uint8(self.vae.decode(mu))
+        return to_uint8(self.vae.decode(mu))[0]
 
     def agent(self):
         """The real-env agent (V + M + C as ``controller evaluate`` plays), made on the first real session."""

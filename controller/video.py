@@ -18,7 +18,7 @@ DECODE_BATCH = 256
 REPORT_VIDEO_FRAMES = 120  # the report's GIFs: the first 120 frames of each episode (1-2 MB each at 2x)
 
 
-def _to_uint8(x) -> np.ndarray:
+def to_uint8(x) -> np.ndarray:
     return (np.clip(np.asarray(x), 0.0, 1.0) * 255).round().astype(np.uint8)
 
 
@@ -39,7 +39,7 @@ def decode_frames(vae, zs: np.ndarray) -> np.ndarray:
     """V's decoding of zs [T, Nz] as uint8 [T, 64, 64, 3], in batches of DECODE_BATCH."""
     parts = [np.asarray(vae.decode(np.asarray(zs[i:i + DECODE_BATCH], np.float32)))
              for i in range(0, len(zs), DECODE_BATCH)]
-    return _to_uint8(np.concatenate(parts)) if parts else np.zeros((0, 64, 64, 3), np.uint8)
+    return to_uint8(np.concatenate(parts)) if parts else np.zeros((0, 64, 64, 3), np.uint8)
 
 
 def real_episode(run_dir, cfg: Config, params, seed: int, max_steps: int):
@@ -54,14 +54,16 @@ def real_episode(run_dir, cfg: Config, params, seed: int, max_steps: int):
         frames.append(np.asarray(frame))
         zs.append(z)
 
-    act = agent.policy(params, seed, on_step=record)
-    frame, _ = agent.env.reset(seed=int(seed))
-    while len(frames) < max_steps:
-        frame, _, terminated, truncated, _ = agent.env.step(act(frame))
-        if terminated or truncated:
-            break
-    agent.env.close()
+    try:
+        agent.episode(params, seed, on_step=record, max_steps=max_steps)
+    finally:
+        agent.env.close()
     return np.stack(frames), np.stack(zs), agent.vae
+
+
+def beside_reconstruction(real: np.ndarray, zs: np.ndarray, vae) -> np.ndarray:
+    """Real frames [T, 64, 64, 3] beside V's decoding of the z C saw: uint8 [T, 64, 128, 3]."""
+    return np.concatenate([real, decode_frames(vae, zs)], axis=2)
 
 
 def dream_episode(run_dir, cfg: Config, params, seed: int, temperature: float, max_steps: int):
@@ -107,7 +109,7 @@ def record_episode(run_dir, cfg: Config, params, seed: int, dream: bool = False,
     max_steps = max_steps or cfg.env.max_steps
     if not dream:
         real, zs, vae = real_episode(run_dir, cfg, params, seed, max_steps)
-        return list(np.concatenate([real, decode_frames(vae, zs)], axis=2))
+        return list(beside_reconstruction(real, zs, vae))
     from vae.export import load_v
 
     tau = temperature if temperature is not None else cfg.es.temperature
@@ -120,7 +122,7 @@ def report_videos(run_dir, real: np.ndarray | None, real_zs: np.ndarray | None, 
     ``frames`` frames, real | V's reconstruction, and the decoded dream. Returns {"real" | "dream": path}."""
     layout, out = RunLayout(run_dir), {}
     if real is not None:
-        shown = np.concatenate([real[:frames], decode_frames(vae, real_zs[:frames])], axis=2)
+        shown = beside_reconstruction(real[:frames], real_zs[:frames], vae)
         out["real"] = write_video(list(shown), layout.report_video("real"), fps=fps, scale=2)
     if dream_zs is not None:
         out["dream"] = write_video(list(decode_frames(vae, dream_zs[:frames])), layout.report_video("dream"), fps=fps,

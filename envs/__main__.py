@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 
+from common.threads import single_threaded_workers
+
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # headless: before pygame is imported
+# Before NumPy's BLAS loads: the random CarRacing agent's small matmuls are fastest single-threaded, and the
+# collection workers (which inherit this) already fill the cores. A value the user set is kept.
+single_threaded_workers(force=False)
 
 import argparse  # noqa: E402
 import sys  # noqa: E402
 
 from common import cli  # noqa: E402
-from common.threads import single_threaded_workers  # noqa: E402
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -32,8 +36,6 @@ def run(args: argparse.Namespace) -> int:
     factory = policy_factory(cfg, run_dir)  # so does a policy that cannot play
     cli.save_run_config(cfg, run_dir)
     cli.print_config(cfg, run_dir)
-    # The random CarRacing agent's small matmuls are fastest single-threaded, and workers fill the cores.
-    single_threaded_workers()
     return collect(cfg, run_dir, full=args.full_check, factory=factory)
 
 

@@ -203,28 +203,15 @@ def quick_check(path: Path, action_size: int) -> int:
     return int(length)
 
 
-def is_complete(cfg: Config, run_dir: Path) -> bool:
-    """Whether episodes 0..collect.episodes-1 are all there and whole (the quick check; nothing is changed)."""
-    folder = RunLayout(run_dir).rollouts
-    count = 0
-    for path in episodes.list_episode_files(folder):
-        if episodes.episode_index(path) < cfg.collect.episodes:
-            try:
-                quick_check(path, cfg.env.action_size)
-            except episodes.CorruptEpisode:
-                return False
-            count += 1
-    return count == cfg.collect.episodes
-
-
 def full_check(path: Path, action_size: int) -> int:
     return len(episodes.load_rollout(path, action_size)["obs"])
 
 
-def check_existing(folder: Path, count: int, action_size: int, full: bool = False) -> dict[int, int]:
-    """{index: length} of the valid files among indices 0..count-1; corrupt ones are reported and deleted."""
+def scan_existing(folder: Path, count: int, action_size: int, full: bool = False):
+    """Check the files of indices 0..count-1: ({index: length} of the valid ones, [(path, error)] of the corrupt
+    ones). Reads only; :func:`check_existing` acts on the corrupt ones."""
     check = full_check if full else quick_check
-    good = {}
+    good, bad = {}, []
     for path in episodes.list_episode_files(folder):
         index = episodes.episode_index(path)
         if index >= count:
@@ -232,9 +219,23 @@ def check_existing(folder: Path, count: int, action_size: int, full: bool = Fals
         try:
             good[index] = check(path, action_size)
         except episodes.CorruptEpisode as err:
-            print(f"collect: corrupt {err}; collecting it again", flush=True)
-            path.unlink(missing_ok=True)
+            bad.append((path, err))
+    return good, bad
+
+
+def check_existing(folder: Path, count: int, action_size: int, full: bool = False) -> dict[int, int]:
+    """{index: length} of the valid files among indices 0..count-1; corrupt ones are reported and deleted."""
+    good, bad = scan_existing(folder, count, action_size, full)
+    for path, err in bad:
+        print(f"collect: corrupt {err}; collecting it again", flush=True)
+        path.unlink(missing_ok=True)
     return good
+
+
+def is_complete(cfg: Config, run_dir: Path) -> bool:
+    """Whether episodes 0..collect.episodes-1 are all there and whole (the quick check; nothing is changed)."""
+    good, bad = scan_existing(RunLayout(run_dir).rollouts, cfg.collect.episodes, cfg.env.action_size)
+    return not bad and len(good) == cfg.collect.episodes
 
 
 # ---- the command ------------------------------------------------------------------------------------------------
@@ -265,7 +266,7 @@ def _results(job: Job, todo: list[int], workers: int):
         finally:
             env.close()
         return
-    single_threaded_workers()  # the workers already fill the cores
+    single_threaded_workers(force=False)  # the workers already fill the cores
     ctx = mp.get_context("spawn")
     pool = ctx.Pool(workers, initializer=_init_worker, initargs=(job, os.getpid()))
     try:

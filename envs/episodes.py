@@ -16,7 +16,8 @@ Initial-z file ``<run>/series/initial_z.npz`` (written by ``python -m vae encode
     mu, logvar  float32 [N, Nz]     V's posterior of frame 0 of the first N <= 1000 episodes
 
 Every file is written atomically (:mod:`common.atomic`), so a file that fails to load or validate was damaged
-after the fact; :func:`scan` reports such files instead of letting a stage use them.
+after the fact; :func:`envs.data.valid_episode_files` skips and counts such files instead of letting a stage use
+them.
 """
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ import os
 import re
 import zipfile
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 

@@ -58,11 +58,9 @@ def play_agent_episodes(cfg: Config, run_dir: Path) -> tuple[dict, list, dict, o
     """The final agent's episode with seed ``evaluate.seed`` in each mode (dream first for Doom, then the real
     game), played once for the frame strip and the GIFs. Returns (episodes {mode: {seed, length, temperature} or
     {error}}, strip rows, {mode: (real frames or None, z)}, V)."""
-    import numpy as np
-
     from controller.evaluate import read_params
     from controller.model import controller_shape
-    from controller.video import decode_frames, dream_episode, real_episode
+    from controller.video import beside_reconstruction, decode_frames, dream_episode, real_episode
     from vae.export import load_v
 
     seed = cfg.evaluate.seed
@@ -90,9 +88,8 @@ def play_agent_episodes(cfg: Config, run_dir: Path) -> tuple[dict, list, dict, o
             continue
         _, steps = figures.pick_frames(list(range(len(zs))), FRAMES_PER_STRIP)
         vae = vae or load_v(run_dir)
-        shown = decode_frames(vae, zs[steps])  # V decodes only the frames the strip shows
-        if real is not None:
-            shown = np.concatenate([real[steps], shown], axis=2)
+        # V decodes only the frames the strip shows
+        shown = decode_frames(vae, zs[steps]) if real is None else beside_reconstruction(real[steps], zs[steps], vae)
         episodes[key] = {"seed": seed, "length": len(zs), "temperature": temperature if dream else None}
         rows.append((f"{label}\n{len(zs)} frames", list(shown), steps))
         played[key] = (real, zs)

@@ -72,8 +72,10 @@ def add_videos(cfg: Config, run_dir: Path) -> dict:
         if "error" in episode:
             raise ConfigError(f"the {key} episode could not be played: {episode['error']}")
     write_videos(run_dir, episodes, played, vae)
+    # The report's episode records stay; the replay adds its GIF and that GIF's episode length.
     results["agent_episodes"] = {**recorded, **{
-        k: {**(recorded.get(k) or e), "video": e["video"], "video_length": e["length"]} for k, e in episodes.items()}}
+        k: {**(recorded.get(k) or e), "video": e["video"], "video_length": e["video_length"]}
+        for k, e in episodes.items()}}
     atomic.write_json(layout.results_json, results)
     atomic.write_text(layout.report_md, render_markdown(results))
     return results["agent_episodes"]

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from rnn.authors_weights import DEFAULT_PATH, load_authors_carracing_rnn, read_authors_arrays
+from rnn.authors_weights import load_authors_carracing_rnn, read_authors_arrays
 from rnn.model import count_params, mdn_nll, sample_mdn
 
 

@@ -158,10 +158,7 @@ def rebuild_initial_z(cfg: Config, run_dir: str | os.PathLike, count: int | None
                            for i in tqdm(range(count), desc="reset", unit="ep", disable=not progress)])
     finally:
         env.close()
-    mus, logvars = [], []
-    for start in range(0, count, ENCODE_CHUNK):
-        mu, logvar = model.encode(tf.constant(frames[start:start + ENCODE_CHUNK], tf.float32) / 255.0)
-        mus.append(np.asarray(mu))
-        logvars.append(np.asarray(logvar))
-    episodes.save_initial_z(layout.initial_z, np.concatenate(mus), np.concatenate(logvars))
+    # V here may be the SavedModel alone (a committed folder), so it is called through its `encode`.
+    mu, logvar = encode_frames(lambda chunk: model.encode(tf.cast(chunk, tf.float32) / 255.0), frames)
+    episodes.save_initial_z(layout.initial_z, mu, logvar)
     return layout.initial_z

@@ -119,11 +119,12 @@ def read_run_config(run_dir: Path) -> Config | None:
         raise ConfigError(f"{path}: {err}") from None
 
 
-def resolve(args: argparse.Namespace) -> tuple[Config, Path]:
+def resolve(args: argparse.Namespace, own_controller: bool = False) -> tuple[Config, Path]:
     """Config and run dir from parsed arguments; nothing is written. Raises ConfigError on bad input.
 
     A run dir that already holds a config.json is the base: its experiment and preset are the defaults, the
-    command's overrides go on top, and any change to a shape-defining field (see SHAPE_FIELDS) is refused.
+    command's overrides go on top, and any change to a shape-defining field (see SHAPE_FIELDS) is refused;
+    ``own_controller`` (a tagged controller folder, which keeps its own config.json) may change C's fields.
     """
     for name in ("experiment", "preset"):
         value, table = getattr(args, name), EXPERIMENTS if name == "experiment" else PRESETS
@@ -155,6 +156,8 @@ def resolve(args: argparse.Namespace) -> tuple[Config, Path]:
         base = {f"{s}.{k}": v for s in SECTIONS for k, v in stored.to_dict()[s].items()}
         cfg = make_config(stored.experiment, preset, {**base, **_overrides(args)})
     for dotted in SHAPE_FIELDS:
+        if own_controller and dotted.startswith("controller."):
+            continue
         if get_value(cfg, dotted) != get_value(stored, dotted):
             raise ConfigError(f"{run_dir} was made with {dotted}={get_value(stored, dotted)!r}; "
                               f"it cannot be changed to {get_value(cfg, dotted)!r} (use another --run-dir)")

@@ -46,10 +46,14 @@ class ControllerLayout:
     def tensorboard(self) -> Path:
         return self.dir / "tb"
 
-    def evaluation(self, dream: bool, temperature: float | None, seed: int, default_seed: int) -> Path:
+    def evaluation(self, dream: bool, temperature: float | None, seed: int, default_seed: int,
+                   backend: str = "gymnasium") -> Path:
         """evaluation_real.json / evaluation_dream_tau{τ:.2f}.json for the default first seed; another first
-        seed gets its own file (..._seed{S}.json), so re-scoring never overwrites the reported score."""
+        seed gets its own file (..._seed{S}.json), so re-scoring never overwrites the reported score. A real
+        score in another env than the reference gymnasium one names it (evaluation_real_envpool.json)."""
         stem = f"evaluation_dream_tau{temperature:.2f}" if dream else "evaluation_real"
+        if not dream and backend != "gymnasium":
+            stem += f"_{backend}"
         return self.dir / (f"{stem}.json" if seed == default_seed else f"{stem}_seed{seed}.json")
 
 

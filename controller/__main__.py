@@ -63,7 +63,7 @@ def _resolve(args):
     if args.tag is not None and (not args.tag or not args.tag.replace("-", "").replace("_", "").replace(".", "")
                                  .isalnum()):
         raise ConfigError(f"--tag {args.tag!r}: use letters, digits, '-', '_' or '.'")
-    return cli.resolve(args)
+    return cli.resolve(args, own_controller=args.tag is not None)
 
 
 def _backend(cfg, run_dir: Path, args, dream: bool):
@@ -124,9 +124,12 @@ def _evaluate(args) -> int:
     import numpy as np
 
     cfg, run_dir = _resolve(args)
-    from controller.evaluate import current_result, evaluate, evaluation_seeds, read_params, result_path
+    from controller.evaluate import (current_result, evaluate, evaluation_seeds, read_params, result_path,
+                                     scoring_config)
     from controller.model import controller_shape
 
+    if not args.video:
+        evaluation_seeds(cfg)  # a score is only ever taken on test seeds (common/seeds.py)
     if not RunLayout(run_dir).config.exists():
         raise ConfigError(f"--run-dir {run_dir}: no run there (no config.json)")
     dream = cfg.es.dream if (args.dream or args.real) else False
@@ -143,22 +146,23 @@ def _evaluate(args) -> int:
                                 temperature=cfg.es.temperature, max_steps=args.frames)
         print(f"[controller] wrote {write_video(frames, Path(args.video), fps=args.fps)} ({len(frames)} frames)")
         return 0
-    evaluation_seeds(cfg)
     temperature = cfg.es.temperature if dream else None
     done = current_result(cfg, out, params, dream)
     if done is not None:  # this controller, these seeds and this τ were scored already: nothing to do or record
         print(f"[controller] already scored: {done['mean']:.2f} ± {done['std']:.2f} over {done['episodes']} "
-              f"episodes in {result_path(out, dream, temperature, cfg.evaluate.seed)}", flush=True)
+              f"episodes in {result_path(out, dream, temperature, cfg.evaluate.seed, cfg.evaluate.backend)}", flush=True)
         return 0
-    backend = _backend(cfg, run_dir, args, dream)
-    with stage_timer(run_dir, _stage_name("evaluate_dream" if dream else "evaluate", args.tag), resumable=False):
+    backend = _backend(scoring_config(cfg), run_dir, args, dream)
+    real_env = "" if cfg.evaluate.backend == "gymnasium" else f"_{cfg.evaluate.backend}"
+    stage = "evaluate_dream" if dream else f"evaluate{real_env}"
+    with stage_timer(run_dir, _stage_name(stage, args.tag), resumable=False):
         try:
             result = evaluate(cfg, out, backend, params, generation, params_file, dream, temperature)
         finally:
             backend.close()
     print(f"[controller] {result['mode']} score over {result['episodes']} episodes: "
           f"{result['mean']:.2f} ± {result['std']:.2f} (min {np.min(result['scores']):.1f}, max "
-          f"{np.max(result['scores']):.1f}) -> {result_path(out, dream, temperature, cfg.evaluate.seed)}")
+          f"{np.max(result['scores']):.1f}) -> {result_path(out, dream, temperature, cfg.evaluate.seed, cfg.evaluate.backend)}")
     return 0
 
 

@@ -49,14 +49,47 @@ class DreamBackend:
         pass
 
 
-def chunk_tasks(params, seeds, chunk: int) -> list[tuple[np.ndarray, list[int]]]:
-    """Split one controller's episodes (seeds) into tasks of at most ``chunk`` episodes."""
-    seeds = [int(s) for s in seeds]
-    return [(params, seeds[i:i + chunk]) for i in range(0, len(seeds), chunk)]
+def episode_tasks(params, seeds, chunk: int) -> list[tuple[np.ndarray, list[int]]]:
+    """One row per episode, cut into tasks of at most ``chunk`` rows (what one worker plays at once, batched).
+
+    Args:
+        params: [E, N] the controller of each episode.
+        seeds: [E] the episode seeds.
+    Returns:
+        tasks (params [k, N], seeds [k]), k <= chunk, in row order.
+    """
+    params, seeds = np.asarray(params, np.float32), [int(s) for s in seeds]
+    return [(params[i:i + chunk], seeds[i:i + chunk]) for i in range(0, len(seeds), chunk)]
 
 
-class PoolBackend:
-    """Fitness in the real env through :class:`controller.workers.WorkerPool` (one task = one candidate)."""
+class TaskBackend:
+    """Real-env fitness through ``map(tasks) -> [(returns [k], lengths [k])]`` (the pool or Ray): every
+    candidate's num_rollouts episodes become rows, env.vector_envs rows per task."""
+
+    cfg: Config
+
+    def map(self, tasks):  # pragma: no cover - defined by the executors
+        raise NotImplementedError
+
+    def _play(self, params, seeds) -> tuple[np.ndarray, np.ndarray]:
+        results = self.map(episode_tasks(params, seeds, self.cfg.env.vector_envs))
+        return (np.concatenate([r for r, _ in results]).astype(np.float64),
+                np.concatenate([n for _, n in results]).astype(np.float64))
+
+    def rollouts(self, params, seeds):
+        rollouts = self.cfg.es.num_rollouts
+        params = np.asarray(params, np.float32)
+        rows = np.repeat(params, rollouts, axis=0)
+        row_seeds = [s for seed in seeds for s in episode_seeds(seed, rollouts)]
+        returns, lengths = self._play(rows, row_seeds)
+        return returns.reshape(len(params), rollouts), lengths.reshape(len(params), rollouts)
+
+    def evaluate(self, params, seeds):
+        return self._play(np.repeat(np.asarray(params, np.float32)[None], len(seeds), axis=0), seeds)
+
+
+class PoolBackend(TaskBackend):
+    """Fitness in the real env through :class:`controller.workers.WorkerPool`."""
 
     def __init__(self, cfg: Config, factory, workers: int | None = None):
         from controller.workers import WorkerPool
@@ -64,15 +97,8 @@ class PoolBackend:
         self.cfg = cfg
         self.pool = WorkerPool(factory, workers or cfg.es.workers, cfg.es.rollout_timeout, cfg.es.max_retries)
 
-    def rollouts(self, params, seeds):
-        tasks = [(p, episode_seeds(s, self.cfg.es.num_rollouts)) for p, s in zip(np.asarray(params), seeds)]
-        results = self.pool.map(tasks)
-        return np.array([r for r, _ in results], np.float64), np.array([n for _, n in results], np.float64)
-
-    def evaluate(self, params, seeds):
-        results = self.pool.map(chunk_tasks(np.asarray(params), seeds, self.cfg.es.num_rollouts))
-        return (np.concatenate([r for r, _ in results]).astype(np.float64),
-                np.concatenate([n for _, n in results]).astype(np.float64))
+    def map(self, tasks):
+        return self.pool.map(tasks)
 
     def close(self):
         self.pool.close()
@@ -83,7 +109,8 @@ def real_factory(cfg: Config, run_dir: Path):
 
     if not has_models(run_dir):
         raise ConfigError(f"{run_dir} holds no V and M (vae/, rnn/ model.keras or saved_model): train V and M first")
-    return functools.partial(agent_factory, str(run_dir), cfg.to_dict())
+    # An absolute path: Ray's workers (and any worker) may start in another working directory.
+    return functools.partial(agent_factory, str(Path(run_dir).resolve()), cfg.to_dict())
 
 
 class SyntheticBackend:

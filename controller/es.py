@@ -21,11 +21,10 @@ from dataclasses import dataclass
 import cma
 import numpy as np
 
-# Training episode seeds live in [TRAIN_SEED_LOW, 2**31 - 1); evaluation-of-the-mean seeds are 0..eval_rollouts-1,
-# final evaluation seeds start at cfg.evaluate.seed (10,000,000) and collection uses collect.seed + i (small), so
-# the ranges never meet (checked in controller.train).
-TRAIN_SEED_LOW = 2**30
-TRAIN_SEED_HIGH = 2**31 - 1
+from common.seeds import TRAINING
+
+# Training episode seeds live in the training range of common/seeds.py, apart from collection, selection and test.
+TRAIN_SEED_LOW, TRAIN_SEED_HIGH = TRAINING.low, TRAINING.high
 
 
 def authors_cost(fitness, params, weight_decay: float) -> np.ndarray:

@@ -1,9 +1,10 @@
 """Final scoring of C (ORIGINAL-SPEC-DETAILED section 8.4): N episodes with explicit seeds cfg.evaluate.seed + i
-(10,000,000+ by default: never a training, selection or collection seed), in the real env in parallel through the
+(10,000,000+ by default; the test range of common/seeds.py, refused elsewhere), in the real env in parallel through the
 worker pool, or in the dream through BatchedDream. Writes evaluation_real.json / evaluation_dream_tau{τ:.2f}.json.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -13,7 +14,7 @@ import numpy as np
 from common import atomic
 from common.config import Config, ConfigError, EvalConfig
 from common.run_layout import ControllerLayout, RunLayout
-from controller.es import TRAIN_SEED_LOW
+from common.seeds import test_seeds
 from controller.model import controller_shape
 
 
@@ -48,16 +49,20 @@ def read_params(path: Path, num_params: int) -> tuple[np.ndarray, int | None]:
 
 
 def evaluation_seeds(cfg: Config) -> list[int]:
-    seeds = [cfg.evaluate.seed + i for i in range(cfg.evaluate.episodes)]
-    if seeds[0] < cfg.es.eval_rollouts or seeds[-1] >= TRAIN_SEED_LOW:
-        raise ConfigError(f"evaluate.seed {cfg.evaluate.seed}: evaluation seeds must lie in "
-                          f"[{cfg.es.eval_rollouts}, {TRAIN_SEED_LOW}) to stay apart from selection and training")
-    return seeds
+    """evaluate.seed .. + episodes - 1; ConfigError unless all lie in the test range (common/seeds.py)."""
+    return test_seeds(cfg.evaluate.seed, cfg.evaluate.episodes)
 
 
-def result_path(out: Path, dream: bool, temperature: float | None, seed: int = EvalConfig.seed) -> Path:
+def result_path(out: Path, dream: bool, temperature: float | None, seed: int = EvalConfig.seed,
+                backend: str = EvalConfig.backend) -> Path:
     """The evaluation file in the controller folder ``out`` (what the report reads for the default seeds)."""
-    return ControllerLayout(out).evaluation(dream, temperature, seed, EvalConfig.seed)
+    return ControllerLayout(out).evaluation(dream, temperature, seed, EvalConfig.seed, backend)
+
+
+def scoring_config(cfg: Config) -> Config:
+    """The config the scoring workers play with: the real env of evaluate.backend (gymnasium, the reference,
+    unless asked otherwise), whatever env.backend trained."""
+    return dataclasses.replace(cfg, env=dataclasses.replace(cfg.env, backend=cfg.evaluate.backend))
 
 
 def params_digest(params: np.ndarray) -> str:
@@ -69,7 +74,7 @@ def current_result(cfg: Config, out: Path, params: np.ndarray, dream: bool) -> d
     """The saved evaluation of exactly this controller, these seeds and this τ, or None when it must be played
     (no file, another controller, other seeds or episode count, another τ, or a file from before digests)."""
     temperature = cfg.es.temperature if dream else None
-    path = result_path(out, dream, temperature, cfg.evaluate.seed)
+    path = result_path(out, dream, temperature, cfg.evaluate.seed, cfg.evaluate.backend)
     try:
         result = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
@@ -98,9 +103,10 @@ def evaluate(cfg: Config, out: Path, backend, params: np.ndarray, generation: in
     returns, lengths = backend.evaluate(params, seeds)
     scores = [float(v) for v in np.asarray(returns)]
     result = {"mode": "dream" if dream else "real", "temperature": temperature if dream else None,
+              "backend": None if dream else cfg.evaluate.backend,
               "episodes": len(seeds), "seeds": seeds, "scores": scores,
               "lengths": [int(v) for v in np.asarray(lengths)], "mean": float(np.mean(scores)),
               "std": float(np.std(scores)), "generation": generation, "params_file": str(params_file),
               "params_sha256": params_digest(params)}
-    atomic.write_json(result_path(out, dream, temperature, cfg.evaluate.seed), result)
+    atomic.write_json(result_path(out, dream, temperature, cfg.evaluate.seed, cfg.evaluate.backend), result)
     return result

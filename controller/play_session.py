@@ -205,12 +205,12 @@ class DreamSession:
 
 class RealSession:
     """One tab's real game: the agent of ``controller evaluate`` (V encodes, C acts, M updates its state) in
-    ``controller.agent.make_env(cfg)``; the page shows the real frame beside V's reconstruction of it."""
+    ``envs.make_env(cfg)``; the page shows the real frame beside V's reconstruction of it."""
 
     mode = "real"
 
     def __init__(self, models: Models, seed: int | None = None):
-        from controller.agent import make_env
+        from envs import make_env
 
         self.models = models
         self.temperature = None

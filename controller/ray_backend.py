@@ -1,7 +1,8 @@
 """Real-env rollouts as Ray tasks (``python -m controller train --backend ray [--ray-address ADDR]``).
 
-Optional dependency: ``pip install -r requirements-ray.txt``. The tasks are the pool's tasks (one candidate's
-episodes each); every Ray worker process builds its :class:`controller.agent.Agent` (V and M) once and caches it.
+Optional dependency: ``pip install -r requirements-ray.txt``. The tasks are the pool's tasks (env.vector_envs
+episodes each, played batched); every Ray worker process builds its :class:`controller.agent.Agent` (V and M)
+once and caches it.
 A task that runs past ``rollout_timeout`` is cancelled (``force=True`` kills its worker) and retried up to
 ``max_retries`` times; a task whose worker died is retried the same way; then the generation fails loudly.
 """
@@ -9,11 +10,8 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
 from common.config import Config, ConfigError
-from controller.backends import chunk_tasks
-from controller.es import episode_seeds
+from controller.backends import TaskBackend
 from controller.workers import RolloutError
 
 _CACHE: dict = {}
@@ -29,7 +27,7 @@ def _run(factory, task):
     return _CACHE[key](task)
 
 
-class RayBackend:
+class RayBackend(TaskBackend):
     """Same interface as controller.backends.PoolBackend, with Ray as the executor."""
 
     def __init__(self, cfg: Config, factory, address: str | None = None, num_cpus: int | None = None):
@@ -77,16 +75,6 @@ class RayBackend:
             raise RolloutError(f"ray task {i} {why}; gave up after {failures[i]} attempts")
         print(f"[ray] task {i} {why}; retrying ({failures[i]}/{self.cfg.es.max_retries})", flush=True)
         submit(i)
-
-    def rollouts(self, params, seeds):
-        tasks = [(p, episode_seeds(s, self.cfg.es.num_rollouts)) for p, s in zip(np.asarray(params), seeds)]
-        results = self.map(tasks)
-        return np.array([r for r, _ in results], np.float64), np.array([n for _, n in results], np.float64)
-
-    def evaluate(self, params, seeds):
-        results = self.map(chunk_tasks(np.asarray(params), seeds, self.cfg.es.num_rollouts))
-        return (np.concatenate([r for r, _ in results]).astype(np.float64),
-                np.concatenate([n for _, n in results]).astype(np.float64))
 
     def close(self):
         pass

@@ -3,7 +3,7 @@
 One generation, as the authors' `train.py:299-380`:
     candidates = es.ask(); seeds = P/2 seeds used twice; every candidate plays num_rollouts episodes with
     θ rounded to 4 decimals; fitness = mean return; es.tell(authors_cost); log a history row; every eval_every
-    generations score the CMA mean (rounded) on eval_rollouts episodes with the fixed seeds 0.. and keep the best
+    generations score the CMA mean (rounded) on eval_rollouts episodes with fixed selection seeds and keep the best
     as best.json.
 
 Fitness comes from a *backend* (:mod:`controller.backends`): the batched dream, the process pool (real env), or
@@ -31,6 +31,7 @@ import numpy as np
 from common import atomic
 from common.config import Config, ConfigError
 from common.run_layout import ControllerLayout
+from common.seeds import selection_seeds
 from controller.es import CMAES, SeedStream, round_params
 from controller.model import controller_shape
 
@@ -43,8 +44,9 @@ RESUME_KEYS = ("num_params", "population_size", "num_rollouts", "sigma_init", "w
 
 
 def eval_seeds(cfg: Config) -> list[int]:
-    """Fixed seeds of every evaluation of the CMA mean: 0 .. eval_rollouts-1 (authors: 0..63 x 16 episodes)."""
-    return list(range(cfg.es.eval_rollouts))
+    """Fixed seeds of every evaluation of the CMA mean: the first eval_rollouts of the selection range (authors:
+    0..63 x 16 episodes, which were also collection tracks; common/seeds.py)."""
+    return selection_seeds(cfg.es.eval_rollouts)
 
 
 def _read_rows(path: Path, max_generation: int) -> list[dict]:

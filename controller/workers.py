@@ -187,7 +187,8 @@ class WorkerPool:
 # Test hooks: synthetic rollout functions that misbehave on purpose (module-level so spawned workers can import).
 
 def _synthetic(task, mode: str, marker_dir: str | None):
-    """fitness of task = -sum(params**2); ``mode`` "crash" / "hang" / "raise" misbehaves once per marker dir."""
+    """task = (params [k, N], seeds [k]), one row per episode; each episode's return is -sum(params_row**2).
+    ``mode`` "crash" / "hang" / "raise" misbehaves once per marker dir."""
     import numpy as np
 
     params, seeds = task
@@ -205,12 +206,13 @@ def _synthetic(task, mode: str, marker_dir: str | None):
                 time.sleep(3600)
             if mode == "raise":
                 raise ValueError("injected failure")
-    value = -float(np.sum(np.square(params)))
-    return [value] * len(seeds), [1] * len(seeds)
+    values = -np.sum(np.square(np.asarray(params, np.float64)), axis=-1)
+    return [float(v) for v in np.broadcast_to(values, (len(seeds),))], [1] * len(seeds)
 
 
 def synthetic_factory(mode: str = "none", marker_dir: str | None = None):
-    """Rollout function for tests: ``(params, seeds) -> (returns, lengths)``; see :func:`_synthetic`."""
+    """Rollout function for tests: ``(params [k, N], seeds [k]) -> (returns [k], lengths [k])``; see
+    :func:`_synthetic`."""
     import functools
     import numpy  # noqa: F401 - imported while the worker starts, not inside the first task's time limit
 

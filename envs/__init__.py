@@ -21,11 +21,28 @@ _ENVS = (
     dict(id=DOOMDREAM_ID, entry_point="envs.dream:DoomDreamEnv", max_episode_steps=2100),
 )
 
-
-
 def env_kwargs(cfg) -> dict:
-    """Constructor arguments of the experiment's real env that come from the config (Doom: the skill level)."""
-    return {"skill": cfg.env.doom_skill} if cfg.env.env_id == TAKECOVER_ID else {}
+    """Constructor arguments of the experiment's real env that come from the config (Doom: the skill level;
+    CarRacing: the episode rule)."""
+    if cfg.env.env_id == TAKECOVER_ID:
+        return {"skill": cfg.env.doom_skill}
+    if cfg.env.env_id == CARRACING_ID:
+        return {"lap_complete_percent": cfg.env.lap_complete_percent}
+    return {}
+
+
+def make_env(cfg, render_mode: str | None = None, **kwargs):
+    """The registered 64x64 env of the experiment, capped at cfg.env.max_steps (ConfigError when it cannot be
+    made, e.g. Box2D or vizdoom missing)."""
+    import gymnasium
+
+    from common.config import ConfigError
+
+    try:
+        return gymnasium.make(cfg.env.env_id, max_episode_steps=cfg.env.max_steps, render_mode=render_mode,
+                              **env_kwargs(cfg), **kwargs)
+    except gymnasium.error.Error as err:
+        raise ConfigError(f"cannot make {cfg.env.env_id!r}: {err}") from None
 
 
 for _spec in _ENVS:

@@ -12,8 +12,9 @@ bar in CarRacing-v3, checked on real frames: they are black with coloured gauges
 CarRacing-v3's: -0.1 per step, +1000/N per new track tile, -100 when leaving the playfield.
 
 ## Episode Termination
-CarRacing-v3's (lap complete at 95% of tiles, or off the playfield); the 1000-step cap is the registration's
-``max_episode_steps``. ``full_episode=True`` (used for the random-rollout data, as the authors' extract step)
+The paper's CarRacing-v0 rule by default: every tile visited, or off the playfield (``lap_complete_percent=1.0``
+switches off v3's extra end at the start line once 95% of the tiles are visited; pass 0.95 for plain v3). The
+1000-step cap is the registration's ``max_episode_steps``. ``full_episode=True`` (used for the random-rollout data, as the authors' extract step)
 reports ``terminated=False`` always, so an episode only ends at the step cap.
 
 ## Render
@@ -41,7 +42,7 @@ class CarRacing64Env(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
 
     def __init__(self, render_mode: str | None = None, full_episode: bool = False, domain_randomize: bool = False,
-                 lap_complete_percent: float = 0.95):
+                 lap_complete_percent: float = 1.0):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         try:

@@ -1,7 +1,7 @@
 """``python -m envs collect``: the authors' random-policy rollouts, one compressed ``.npz`` per episode.
 
 - Episode ``i`` (0 <= i < collect.episodes) goes to ``envs.episodes.episode_path(<run>/rollouts, i)`` and is
-  collected with seed ``collect.seed + i`` (the env's ``reset(seed=...)`` and the policy's RNG both get it).
+  collected with seed ``collect.seed + i``, inside the collection range of common/seeds.py (the env's ``reset(seed=...)`` and the policy's RNG both get it).
   A Doom episode of ``collect.min_frames`` frames or fewer is discarded, as the authors did, and the same
   index is retried with seed ``collect.seed + i + k * 1_000_003`` (k = 1, 2, ...), so the count is exactly
   ``collect.episodes`` and every file is reproducible from its index alone. The seed used is stored in the file.
@@ -14,7 +14,9 @@
   training (``python -m reports iterate``). The policy comes from a factory named in ``POLICY_FACTORIES`` and
   imported by that name, so this layer imports nothing of controller/. Give such episodes indices and seeds of
   their own (``--episodes`` above the earlier ones, ``--collect.seed``).
-- Work is spread over ``collect.workers`` spawned processes (one env each, reused across episodes). Files are
+- Work is spread over ``collect.workers`` spawned processes (one env each, reused across episodes). CarRacing
+  with ``env.backend envpool`` plays ``env.vector_envs`` episodes per worker at once (:func:`collect_batch`);
+  envpool cannot step a car past the playfield's edge, so such an episode ends there (``done`` at its last step). Files are
   written atomically (temp file + rename), so a killed run leaves finished files and temp leftovers only; a
   re-run deletes the leftovers, checks the existing files, reports each corrupt one (one line) and collects it
   again, and only runs the missing indices.
@@ -38,12 +40,12 @@ import numpy as np
 from common import atomic
 from common.config import Config
 from common.run_layout import RunLayout
+from common.seeds import COLLECTION
 from common.threads import single_threaded_workers
 from common.timing import stage_timer
 from envs import env_kwargs, episodes
 
-SEED_STRIDE = 1_000_003  # retry k of episode i uses seed + i + k * SEED_STRIDE
-MAX_ATTEMPTS = 1000
+SEED_STRIDE = 1_000_003  # retry k of episode i uses seed + i + k * SEED_STRIDE, while inside the collection range
 # collect.policy values other than "random": "module:function" building a picklable factory(seed) -> policy from
 # (cfg, run_dir), raising ConfigError before anything is written when it cannot play.
 POLICY_FACTORIES = {"agent": "controller.explore:agent_policy_factory"}
@@ -68,6 +70,7 @@ class Job:
     action_size: int
     folder: str
     policy_factory: object = None  # picklable factory(seed) -> policy; None: the authors' random policy
+    cfg: dict | None = None  # the config, for batched collection (EpisodeBatch); None: one env per worker
 
 
 @dataclass(frozen=True)
@@ -118,9 +121,9 @@ def make_policy(job: Job, seed: int):
 
 def collect_one(env, job: Job, index: int, alive=lambda: True) -> EpisodeResult | None:
     """Collect episode ``index`` (retrying short Doom episodes with derived seeds) and save it atomically."""
-    discarded = 0
-    for attempt in range(MAX_ATTEMPTS):
-        seed = episode_seed(job.base_seed, index, attempt)
+    discarded, attempt = 0, 0
+    while (seed := episode_seed(job.base_seed, index, attempt)) in COLLECTION:
+        attempt += 1
         ep = run_episode(env, make_policy(job, seed), seed, job.max_frames)
         length = len(ep["obs"])
         if length > job.min_frames:
@@ -128,9 +131,50 @@ def collect_one(env, job: Job, index: int, alive=lambda: True) -> EpisodeResult 
                 return None
             path = episodes.episode_path(job.folder, index)
             episodes.save_rollout(path, seed=seed, **ep)
-            return EpisodeResult(index, seed, attempt + 1, length, discarded, path.stat().st_size)
+            return EpisodeResult(index, seed, attempt, length, discarded, path.stat().st_size)
         discarded += length
-    raise RuntimeError(f"episode {index}: {MAX_ATTEMPTS} attempts all had <= {job.min_frames} frames")
+    raise RuntimeError(f"episode {index}: {attempt} attempts all had <= {job.min_frames} frames (every retry seed "
+                       f"of the collection range was used)")
+
+
+def collect_batch(job: Job, indices: list[int], alive=lambda: True) -> list[EpisodeResult]:
+    """Collect episodes ``indices`` at once in an :class:`envs.vector.EpisodeBatch` (env.backend, e.g. envpool),
+    each row with its own policy, and save each atomically; same files as :func:`collect_one` (CarRacing)."""
+    from common.config import config_from_dict
+    from envs.vector import EpisodeBatch
+
+    seeds = [episode_seed(job.base_seed, i) for i in indices]
+    batch = EpisodeBatch(config_from_dict(job.cfg), seeds, full_episode=True)
+    try:
+        policies = [make_policy(job, s) for s in seeds]
+        frames = batch.reset()
+        record = [dict(obs=[], action=[], reward=[], done=[]) for _ in indices]
+        idle = np.zeros(job.action_size, np.float32)
+        for _ in range(job.max_frames):
+            live = ~batch.done
+            if not live.any():
+                break
+            actions = np.stack([policy(frame) if on else idle for policy, frame, on in zip(policies, frames, live)])
+            for k in np.flatnonzero(live):
+                record[k]["obs"].append(frames[k])
+                record[k]["action"].append(actions[k])
+            frames, rewards, _ = batch.step(actions)
+            for k in np.flatnonzero(live):
+                record[k]["reward"].append(rewards[k])
+                record[k]["done"].append(bool(batch.terminated[k]))
+    finally:
+        batch.close()
+    results = []
+    for index, seed, ep in zip(indices, seeds, record):
+        if not alive():
+            break
+        path = episodes.episode_path(job.folder, index)
+        episodes.save_rollout(path, obs=np.stack(ep["obs"]).astype(np.uint8),
+                              action=np.stack(ep["action"]).astype(np.float32),
+                              reward=np.asarray(ep["reward"], np.float32), done=np.asarray(ep["done"], np.bool_),
+                              seed=seed)
+        results.append(EpisodeResult(index, seed, 1, len(ep["obs"]), 0, path.stat().st_size))
+    return results
 
 
 # ---- worker processes ----------------------------------------------------------------------------------------
@@ -151,7 +195,7 @@ def _on_sigterm(signum, frame) -> None:  # Pool.terminate(): close vizdoom (it i
 def _init_worker(job: Job, parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the parent
     signal.signal(signal.SIGTERM, _on_sigterm)
-    _WORKER.update(job=job, parent_pid=parent_pid, env=make_env(job))
+    _WORKER.update(job=job, parent_pid=parent_pid, env=None if job.cfg else make_env(job))
     mp.util.Finalize(None, _close_worker_env, exitpriority=10)
 
 
@@ -160,6 +204,11 @@ def _worker_collect(index: int) -> EpisodeResult | None:
     if not alive():
         return None
     return collect_one(_WORKER["env"], _WORKER["job"], index, alive)
+
+
+def _worker_collect_batch(indices: list[int]) -> list[EpisodeResult]:
+    alive = lambda: os.getppid() == _WORKER["parent_pid"]  # noqa: E731
+    return collect_batch(_WORKER["job"], indices, alive) if alive() else []
 
 
 # ---- checking what is there ------------------------------------------------------------------------------------
@@ -248,16 +297,43 @@ def policy_factory(cfg: Config, run_dir: Path):
     return getattr(importlib.import_module(module), name)(cfg, Path(run_dir))
 
 
+def batched(cfg: Config) -> bool:
+    """Whether collection plays env.vector_envs episodes per worker at once: CarRacing with a vectorized env
+    (envpool). Doom's short-episode retries need one env per episode, and gymnasium's CarRacing is no faster
+    batched (its rendering is the cost)."""
+    return cfg.experiment == "carracing" and cfg.env.backend == "envpool" and cfg.collect.min_frames == 0
+
+
 def make_job(cfg: Config, run_dir: Path, factory=None) -> Job:
     c = cfg.collect
     return Job(experiment=cfg.experiment, env_id=cfg.env.env_id, max_steps=cfg.env.max_steps,
                env_kwargs=env_kwargs(cfg), max_hold=c.max_hold,
                max_frames=min(c.max_frames, cfg.env.max_steps), min_frames=c.min_frames, base_seed=c.seed,
-               action_size=cfg.env.action_size, folder=str(RunLayout(run_dir).rollouts), policy_factory=factory)
+               action_size=cfg.env.action_size, folder=str(RunLayout(run_dir).rollouts), policy_factory=factory,
+               cfg=cfg.to_dict() if batched(cfg) else None)
 
 
-def _results(job: Job, todo: list[int], workers: int):
-    """Yield EpisodeResults for ``todo``: in this process when one worker suffices, else in a spawned pool."""
+def _results(job: Job, todo: list[int], workers: int, vector: int = 1):
+    """Yield EpisodeResults for ``todo``: in this process when one worker suffices, else in a spawned pool;
+    ``vector`` episodes at a time per worker when the job is batched."""
+    if job.cfg is not None:
+        chunks = [todo[i:i + vector] for i in range(0, len(todo), vector)]
+        if workers <= 1:
+            for chunk in chunks:
+                yield from collect_batch(job, chunk)
+            return
+        single_threaded_workers(force=False)
+        pool = mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(job, os.getpid()))
+        try:
+            for results in pool.imap_unordered(_worker_collect_batch, chunks):
+                yield from results
+            pool.close()
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
+        return
     if workers <= 1:
         env = make_env(job)
         try:
@@ -284,9 +360,10 @@ def collect(cfg: Config, run_dir: Path, full: bool = False, factory=None) -> int
     ``factory`` (see :func:`policy_factory`); return an exit code."""
     from tqdm import tqdm
 
+    total = cfg.collect.episodes
+    COLLECTION.check(cfg.collect.seed, total, f"collect.seed {cfg.collect.seed}")
     job = make_job(cfg, run_dir, factory)
     folder = Path(job.folder)
-    total = cfg.collect.episodes
     folder.mkdir(parents=True, exist_ok=True)
     removed = atomic.remove_temp_files(folder)
     if removed:
@@ -296,15 +373,18 @@ def collect(cfg: Config, run_dir: Path, full: bool = False, factory=None) -> int
     if not todo:
         print(f"collect: complete ({total} episodes)", flush=True)
         return 0
-    workers = max(1, min(cfg.collect.workers, len(todo)))
+    vector = cfg.env.vector_envs if job.cfg is not None else 1
+    workers = max(1, min(cfg.collect.workers, -(-len(todo) // vector)))
     print(f"collect: {cfg.experiment}, {len(todo)} of {total} episodes to collect "
-          f"({len(lengths)} present), {workers} worker(s), up to {job.max_frames} frames each", flush=True)
+          f"({len(lengths)} present), {workers} worker(s)"
+          f"{f' x {vector} envs ({cfg.env.backend})' if vector > 1 else ''}, up to {job.max_frames} frames each",
+          flush=True)
     new_frames = discarded_frames = retries = 0
     start = time.monotonic()
     with stage_timer(run_dir, "collect"):
         bar = tqdm(total=total, initial=len(lengths), unit="ep", desc="collect", dynamic_ncols=True)
         try:
-            for result in _results(job, todo, workers):
+            for result in _results(job, todo, workers, vector):
                 if result is None:
                     continue
                 lengths[result.index] = result.frames

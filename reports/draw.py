@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from common.config import Config
 from common.run_layout import RunLayout
-from reports import figures, tables
+from reports import figures, published, tables
 from reports.tables import NOT_RUN
 
 FRAMES_PER_STRIP = 8
@@ -141,7 +141,8 @@ def draw_figures(cfg: Config, run_dir: Path, out_dir: Path, results: dict, contr
     real = main["real"] if main else None
     _figure(results, "histogram_real", out_dir, lambda p: figures.score_histogram_figure(
         real["scores"], p, mean=real["mean"], std=real["std"], threshold=cfg.env.reward_threshold,
-        title=f"final agent, {real['episodes']} real-game episodes"),
+        title=f"final agent, {real['episodes']} real-game episodes",
+        marks=published.histogram_marks(cfg.experiment)),
         None if real and "error" not in real and real["scores"] else NOT_RUN if real is None else
         f"evaluation_real.json {real.get('error', 'holds no scores')}")
     if cfg.experiment == "doom":

@@ -84,8 +84,10 @@ def training_curve_figure(history: Sequence[dict], evals: Sequence[dict], out_pa
 
 
 def score_histogram_figure(scores: Sequence[float], out_path: str | os.PathLike, *, mean: float, std: float,
-                           title: str, xlabel: str = "score", threshold: float | None = None) -> Path:
-    """Histogram of per-episode scores with the mean and mean ± std marked (the paper's histogram figures)."""
+                           title: str, xlabel: str = "score", threshold: float | None = None,
+                           marks: Sequence[tuple[float, str]] = ()) -> Path:
+    """Histogram of per-episode scores with the mean and mean ± std marked (the paper's histogram figures), plus
+    the solved threshold and ``marks`` (value, label): published scores to compare with."""
     scores = np.asarray(scores, dtype=np.float64)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     bins = min(20, max(5, len(scores) // 3))
@@ -94,6 +96,8 @@ def score_histogram_figure(scores: Sequence[float], out_path: str | os.PathLike,
     ax.axvspan(mean - std, mean + std, color="tab:red", alpha=0.12)
     if threshold is not None:
         ax.axvline(threshold, color="k", ls="--", lw=0.8, label=f"solved ({threshold:g})")
+    for (value, label), colour in zip(marks, ("tab:green", "tab:gray", "tab:purple")):
+        ax.axvline(value, color=colour, ls=":", lw=1.5, label=label)
     ax.set_title(title, fontsize=10)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("episodes")

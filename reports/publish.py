@@ -44,6 +44,23 @@ def _commands(run_dir: Path) -> list[str]:
     return lines
 
 
+def one_command(run_dir: Path, commands: list[str]) -> str | None:
+    """``python -m reports reproduce ...`` when the logged stage commands are exactly that command's stages (no
+    other flags, nothing else ran in the folder); None otherwise (e.g. a run built by several commands)."""
+    from common.cli import read_run_config
+    from reports.reproduce import stages
+
+    cfg = read_run_config(run_dir)
+    commands = [c.split(" ", 2)[-1] for c in commands]  # drop the date and time of each log line
+    if cfg is None or not commands:
+        return None
+    logged_dir = commands[0].split("--run-dir ", 1)[-1].split(" ", 1)[0]
+    plan = {" ".join(["python", *s.argv(cfg, Path(logged_dir), [])[1:]]) for s in stages(cfg)}
+    if not set(commands) <= plan:
+        return None
+    return f"python -m reports reproduce --experiment {cfg.experiment} --preset {cfg.preset} --run-dir {logged_dir}"
+
+
 def publish(run_dir: Path, to: Path) -> dict:
     """Copy the committable files of ``run_dir`` into ``to`` (replacing it) and write ``to/README.md``."""
     run_dir, to = Path(run_dir), Path(to)
@@ -82,15 +99,21 @@ def publish(run_dir: Path, to: Path) -> dict:
 
 def _readme(run_dir: Path, to: Path, timings: dict, commands: list[str], tmp: Path) -> str:
     config = json.loads(RunLayout(run_dir).config.read_text())
+    made_by = one_command(run_dir, commands)
     lines = [f"# Published run: {config['experiment']}, preset {config['preset']}", "",
              f"Written by `python -m reports publish --run-dir {run_dir} --to {to}` from the run's own files. "
              f"The report is [report/REPORT.md](report/REPORT.md); every number in it is in "
-             f"[report/results.json](report/results.json).", "",
+             f"[report/results.json](report/results.json).", ""]
+    if made_by:
+        lines += ["The whole run is one command (every stage below is one of its stages, nothing else ran):", "",
+                  f"    {made_by}", ""]
+    lines += [
              "## Re-score the agent", "",
              "From a copy of this folder (re-scoring writes its evaluation and timing files into the folder it "
              "is given, and these files are tracked):", "",
              f"    cp -r {to} /tmp/rescore && python -m controller evaluate --run-dir /tmp/rescore --seed S", "",
-             "Any S in [eval_rollouts, 2**30 - 100) works; the report's score used the config's `evaluate.seed`. "
+             "Any S in the test range [10,000,000, 100,000,000 - episodes] works (common/seeds.py); the report's "
+             "score used the config's `evaluate.seed`. "
              "V and M are served from the SavedModels below.", "",
              "## Commands that ran", "",
              "In order, as `reproduce.log` recorded them (a stage that was resumed appears more than once):", ""]

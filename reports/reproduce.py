@@ -63,7 +63,8 @@ class Stage:
 
 
 def stages(cfg: Config) -> list[Stage]:
-    """collect -> V train -> encode -> M train -> C train -> evaluate (real; Doom also dream) -> report."""
+    """collect -> V train -> encode -> M train -> C train -> evaluate (real; Doom also dream; CarRacing also the
+    V-only C and the fast env's score) -> report."""
     out = [Stage("collect", "envs", "collect", done="envs.collect:is_complete"),
            Stage("vae_train", "vae", "train", done="vae.train:is_complete"),
            Stage("vae_encode", "vae", "encode", done="vae.encode:is_complete"),
@@ -74,20 +75,41 @@ def stages(cfg: Config) -> list[Stage]:
         # The dream score at the run's τ (es.temperature, which the evaluate command reads from the config).
         out.append(Stage("evaluate_dream", "controller", "evaluate", ("--dream",),
                          done="reports.reproduce:dream_score_done"))
+    else:
+        # The paper's "V only" row (C on z alone, same CMA-ES budget), and the full agent's score in the fast
+        # env beside the gymnasium one.
+        v_only = (("controller.inputs", "z"),)
+        out += [Stage(f"controller_train-{V_ONLY_TAG}", "controller", "train", ("--tag", V_ONLY_TAG), v_only,
+                      done="reports.reproduce:v_only_controller_done"),
+                Stage(f"evaluate-{V_ONLY_TAG}", "controller", "evaluate", ("--tag", V_ONLY_TAG), v_only,
+                      done="reports.reproduce:v_only_score_done"),
+                Stage("evaluate_envpool", "controller", "evaluate", settings=(("evaluate.backend", "envpool"),),
+                      done="reports.reproduce:real_score_done")]
     out.append(Stage("report", "reports", "make", done="reports.make:is_current"))
     return out
 
 
-def controller_done(cfg: Config, run_dir: Path) -> bool:
+V_ONLY_TAG = "z"  # <run>/controller-z: CarRacing's C on z alone
+
+
+def controller_done(cfg: Config, run_dir: Path, tag: str | None = None) -> bool:
     from controller.train import is_complete
 
-    return is_complete(cfg, RunLayout(run_dir).controller().dir)
+    return is_complete(cfg, RunLayout(run_dir).controller(tag).dir)
 
 
-def real_score_done(cfg: Config, run_dir: Path) -> bool:
+def real_score_done(cfg: Config, run_dir: Path, tag: str | None = None) -> bool:
     from controller.evaluate import is_current
 
-    return is_current(cfg, run_dir, dream=False)
+    return is_current(cfg, run_dir, dream=False, tag=tag)
+
+
+def v_only_controller_done(cfg: Config, run_dir: Path) -> bool:
+    return controller_done(cfg, run_dir, V_ONLY_TAG)
+
+
+def v_only_score_done(cfg: Config, run_dir: Path) -> bool:
+    return real_score_done(cfg, run_dir, V_ONLY_TAG)
 
 
 def dream_score_done(cfg: Config, run_dir: Path) -> bool:

@@ -97,6 +97,9 @@ def controller_summary(folder: Path) -> dict:
     out: dict[str, Any] = {"folder": folder.name, "history": history, "eval_history": evals,
                            "real": score_summary(guarded(read_json, files.evaluation(False, None, EvalConfig.seed, EvalConfig.seed))),
                            "dream": dream or None}
+    fast = files.evaluation(False, None, EvalConfig.seed, EvalConfig.seed, "envpool")
+    if fast.exists():  # CarRacing: the same controller scored in envpool's game (what it trained in)
+        out["real_envpool"] = score_summary(guarded(read_json, fast))
     if isinstance(best, dict) and "error" not in best:
         out["best"] = {"score": best.get("score"), "generation": best.get("generation"),
                        "dream": best.get("dream"), "temperature": best.get("temperature"),
@@ -144,9 +147,10 @@ def carracing_table(controllers: Sequence[dict]) -> list[dict]:
         row = {"method": method, "inputs": inputs, "published": score.to_dict(), "ours": None, "folder": None}
         if inputs is not None and inputs in by_inputs:
             row["folder"] = by_inputs[inputs]["folder"]
-            real = by_inputs[inputs]["real"]
-            row["ours"] = None if real is None else {k: real.get(k) for k in ("mean", "std", "episodes", "error")
-                                                     if k in real}
+            for key, source in (("ours", "real"), ("ours_envpool", "real_envpool")):
+                real = by_inputs[inputs].get(source)
+                row[key] = None if real is None else {k: real.get(k) for k in ("mean", "std", "episodes", "error")
+                                                      if k in real}
         rows.append(row)
     return rows
 

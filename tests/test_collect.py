@@ -77,6 +77,24 @@ def test_carracing_episodes(tmp_path):
         assert np.all(np.abs(a[:, 0]) <= 1) and np.all((a[:, 1:] >= 0) & (a[:, 1:] <= 1))
 
 
+def test_batched_carracing_collection_is_the_same_episode_per_seed(tmp_path):
+    """envpool collection plays env.vector_envs episodes per worker at once; each file depends on its seed only:
+    3 episodes 2 at a time give the files of 3 episodes collected one at a time, and gymnasium's game
+    (the reference env, one env per worker) writes files of the same form."""
+    common = ("--episodes", "3", "--workers", "1", "--collect.max_frames", "12")
+    assert collect(tmp_path / "batched", *common, "--env.vector_envs", "2", experiment="carracing") == 0
+    assert collect(tmp_path / "single", *common, "--env.vector_envs", "1", experiment="carracing") == 0
+    assert collect(tmp_path / "gym", *common, "--env.backend", "gymnasium", experiment="carracing") == 0
+    _, batched = rollouts(tmp_path / "batched", action_size=3)
+    _, single = rollouts(tmp_path / "single", action_size=3)
+    _, gym = rollouts(tmp_path / "gym", action_size=3)
+    assert len(batched) == len(single) == len(gym) == 3
+    for a, b, g in zip(batched, single, gym):
+        for key in ("obs", "action", "reward", "done", "seed"):
+            np.testing.assert_array_equal(a[key], b[key])
+            assert a[key].shape == g[key].shape and a[key].dtype == g[key].dtype
+
+
 def test_corrupt_files_are_reported_and_recollected(tmp_path, capsys):
     assert collect(tmp_path, "--episodes", "3", "--workers", "1") == 0
     folder = tmp_path / "rollouts"

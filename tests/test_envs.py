@@ -198,7 +198,7 @@ def test_doom_skill_comes_from_the_config():
 
     assert make_job(make_config("doom", "tiny"), Path("run")).env_kwargs == {"skill": 4}
     assert make_job(make_config("doom", "tiny", {"env.doom_skill": 5}), Path("run")).env_kwargs == {"skill": 5}
-    assert envs.env_kwargs(make_config("carracing", "tiny")) == {}
+    assert envs.env_kwargs(make_config("carracing", "tiny")) == {"lap_complete_percent": 1.0}  # the v0 rule
 
 
 def _repeat_policy_lengths(env, episodes: int) -> np.ndarray:

@@ -55,3 +55,15 @@ def test_publish_of_an_unfinished_run_exits_2_and_writes_nothing(tmp_path):
     result = _publish(run, to)
     assert result.returncode == 2 and result.stderr.startswith("error:") and "controller" in result.stderr
     assert not to.exists() and not list(tmp_path.glob(".out*"))
+
+
+def test_readme_names_the_one_command_only_when_it_made_the_whole_run(tmp_path):
+    from reports.publish import one_command
+    from reports.reproduce import stages
+
+    run = _finished_run(tmp_path)
+    assert one_command(run, ["2026-01-01 00:00:00 python -m envs collect --experiment doom"]) is None
+    cfg = make_config("doom", "tiny")
+    logged = [f"2026-01-01 00:00:00 python {' '.join(s.argv(cfg, Path('runs/x'), [])[1:])}" for s in stages(cfg)]
+    assert one_command(run, logged[:3]) == "python -m reports reproduce --experiment doom --preset tiny --run-dir runs/x"
+    assert one_command(run, logged + [logged[0] + " --es.generations 5"]) is None  # a flag reproduce does not add

@@ -26,3 +26,37 @@ def test_ray_backend_rollouts_and_retry(tmp_path):
         assert eval_returns.shape == (5,)
     finally:
         ray.shutdown()
+
+
+def test_ray_runs_the_batched_carracing_workers(tmp_path):
+    """The Ray backend plays the same batched multi-env tasks as the process pool (envpool, env.vector_envs
+    episodes per task): same episodes, same returns."""
+    from common.config import make_config
+    from controller.backends import PoolBackend, real_factory
+    from controller.model import controller_shape
+    from controller.ray_backend import RayBackend
+    from rnn.model import MDNRNN
+    from vae.model import ConvVAE
+
+    (tmp_path / "vae").mkdir()
+    (tmp_path / "rnn").mkdir()
+    vae = ConvVAE(32, 0.5, 0)
+    vae.encode(np.zeros((1, 64, 64, 3), np.float32))
+    vae.save(tmp_path / "vae" / "model.keras")
+    MDNRNN(32, 3, 32, 5, seed=0).save(tmp_path / "rnn" / "model.keras")
+    cfg = make_config("carracing", "tiny", {"rnn.hidden_size": 32, "env.max_steps": 30, "env.vector_envs": 3,
+                                            "es.num_rollouts": 2})
+    params = np.random.default_rng(0).normal(0, 0.3, (2, controller_shape(cfg).num_params)).astype(np.float32)
+    pool = PoolBackend(cfg, real_factory(cfg, tmp_path), workers=2)
+    try:
+        expected = pool.rollouts(params, [2**30 + 1, 2**30 + 1])
+    finally:
+        pool.close()
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        backend = RayBackend(cfg, real_factory(cfg, tmp_path))
+        returns, lengths = backend.rollouts(params, [2**30 + 1, 2**30 + 1])  # 4 episodes in tasks of 3 and 1
+    finally:
+        ray.shutdown()
+    assert returns.shape == (2, 2) and (lengths == 30).all()
+    np.testing.assert_allclose(returns, expected[0], atol=1e-6)

@@ -313,26 +313,29 @@ def make_job(cfg: Config, run_dir: Path, factory=None) -> Job:
                cfg=cfg.to_dict() if batched(cfg) else None)
 
 
+def _pooled(job: Job, workers: int, fn, items):
+    """``fn`` over ``items`` in a spawned pool of ``workers`` processes (results as they finish)."""
+    single_threaded_workers(force=False)  # the workers already fill the cores
+    pool = mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(job, os.getpid()))
+    try:
+        yield from pool.imap_unordered(fn, items)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
 def _results(job: Job, todo: list[int], workers: int, vector: int = 1):
     """Yield EpisodeResults for ``todo``: in this process when one worker suffices, else in a spawned pool;
     ``vector`` episodes at a time per worker when the job is batched."""
     if job.cfg is not None:
         chunks = [todo[i:i + vector] for i in range(0, len(todo), vector)]
-        if workers <= 1:
-            for chunk in chunks:
-                yield from collect_batch(job, chunk)
-            return
-        single_threaded_workers(force=False)
-        pool = mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(job, os.getpid()))
-        try:
-            for results in pool.imap_unordered(_worker_collect_batch, chunks):
-                yield from results
-            pool.close()
-        except BaseException:
-            pool.terminate()
-            raise
-        finally:
-            pool.join()
+        batches = (collect_batch(job, chunk) for chunk in chunks) if workers <= 1 else \
+            _pooled(job, workers, _worker_collect_batch, chunks)
+        for results in batches:
+            yield from results
         return
     if workers <= 1:
         env = make_env(job)
@@ -342,17 +345,7 @@ def _results(job: Job, todo: list[int], workers: int, vector: int = 1):
         finally:
             env.close()
         return
-    single_threaded_workers(force=False)  # the workers already fill the cores
-    ctx = mp.get_context("spawn")
-    pool = ctx.Pool(workers, initializer=_init_worker, initargs=(job, os.getpid()))
-    try:
-        yield from pool.imap_unordered(_worker_collect, todo)
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
-    finally:
-        pool.join()
+    yield from _pooled(job, workers, _worker_collect, todo)
 
 
 def collect(cfg: Config, run_dir: Path, full: bool = False, factory=None) -> int:

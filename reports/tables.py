@@ -23,6 +23,9 @@ STAGE_COMMANDS = {
     "collect": "python -m envs collect", "vae_train": "python -m vae train", "vae_encode": "python -m vae encode",
     "rnn_train": "python -m rnn train", "controller_train": "python -m controller train",
     "evaluate": "python -m controller evaluate", "evaluate_dream": "python -m controller evaluate --dream",
+    "controller_train-z": "python -m controller train --tag z --controller.inputs z",
+    "evaluate-z": "python -m controller evaluate --tag z --controller.inputs z",
+    "evaluate_envpool": "python -m controller evaluate --evaluate.backend envpool",
 }
 NOT_RUN = "not run"
 _DREAM_FILE = re.compile(r"^evaluation_dream_tau(\d+(?:\.\d+)?)\.json$")

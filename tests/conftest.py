@@ -11,3 +11,25 @@ os.environ.setdefault("WM_VAE_JIT", "0")
 os.environ.setdefault("WM_RNN_JIT", "0")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def car_run(tmp_path_factory):
+    """A CarRacing run folder holding a fresh V (Nz 32) and a small M (Nh 32): enough for the real-game agent
+    (configs use --rnn.hidden_size 32)."""
+    import numpy as np
+
+    from rnn.model import MDNRNN
+    from vae.model import ConvVAE
+
+    run = tmp_path_factory.mktemp("car")
+    (run / "vae").mkdir()
+    (run / "rnn").mkdir()
+    vae = ConvVAE(32, 0.5, 0)
+    vae.encode(np.zeros((1, 64, 64, 3), np.float32))
+    vae.save(run / "vae" / "model.keras")
+    MDNRNN(32, 3, 32, 5, seed=0).save(run / "rnn" / "model.keras")
+    return run

@@ -11,22 +11,6 @@ from controller.model import controller_shape
 from envs.vector import EpisodeBatch
 
 
-@pytest.fixture(scope="module")
-def car_run(tmp_path_factory):
-    """A CarRacing run folder with fresh V (Nz 32) and a small M (Nh 32)."""
-    from rnn.model import MDNRNN
-    from vae.model import ConvVAE
-
-    run = tmp_path_factory.mktemp("car")
-    (run / "vae").mkdir()
-    (run / "rnn").mkdir()
-    vae = ConvVAE(32, 0.5, 0)
-    vae.encode(np.zeros((1, 64, 64, 3), np.float32))
-    vae.save(run / "vae" / "model.keras")
-    MDNRNN(32, 3, 32, 5, seed=0).save(run / "rnn" / "model.keras")
-    return run
-
-
 def car_cfg(**overrides):
     return make_config("carracing", "tiny", {"rnn.hidden_size": 32, **overrides})
 

@@ -42,8 +42,8 @@ RANGES = (COLLECTION, TEST, SELECTION, TRAINING)
 
 
 def selection_seeds(count: int) -> list[int]:
-    """The fixed seeds of every evaluation of the CMA mean (the authors used 0..1023; ours start the selection
-    range so they never meet a collection track)."""
+    """The fixed seeds of every evaluation of the CMA mean, from the start of the selection range so they never
+    meet a collection track (the authors used 0..63, 16 episodes each)."""
     SELECTION.check(SELECTION.low, count, "es.eval_rollouts")
     return list(range(SELECTION.low, SELECTION.low + count))
 

@@ -44,8 +44,8 @@ RESUME_KEYS = ("num_params", "population_size", "num_rollouts", "sigma_init", "w
 
 
 def eval_seeds(cfg: Config) -> list[int]:
-    """Fixed seeds of every evaluation of the CMA mean: the first eval_rollouts of the selection range (authors:
-    0..63 x 16 episodes, which were also collection tracks; common/seeds.py)."""
+    """Fixed seeds of every evaluation of the CMA mean: the first eval_rollouts of the selection range
+    (common/seeds.py; the authors: 0..63 x 16 episodes)."""
     return selection_seeds(cfg.es.eval_rollouts)
 
 

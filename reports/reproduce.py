@@ -27,6 +27,7 @@ from common.config import SECTIONS, Config, ConfigError, make_config
 from common.run_layout import RunLayout
 _ROOT = Path(__file__).resolve().parents[1]
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+STOP_GRACE_SECONDS = 60.0  # an interrupted stage's time to stop cleanly before it is killed
 
 
 @dataclass(frozen=True)
@@ -154,8 +155,14 @@ def _run_stage(stage: Stage, argv: list[str], bar: tqdm, log) -> None:
                     bar.set_postfix_str(text[-70:], refresh=True)
         code = proc.wait()
     except BaseException:
-        proc.kill()  # our own child, by its handle
-        proc.wait()
+        # Interrupted (Ctrl-C, SIGTERM): let the stage stop as it would alone, finishing its own interruption
+        # handling (the resumable part of its timing, its workers), and only then kill it.
+        proc.terminate()
+        try:
+            proc.wait(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         raise
     if buffer.strip():
         text = buffer.decode("utf-8", "replace").rstrip()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import re
 import subprocess
 import sys
@@ -371,3 +372,55 @@ def test_reproduce_plan_matches_the_pipeline():
     assert car == ["collect", "vae_train", "vae_encode", "rnn_train", "controller_train", "evaluate",
                    "controller_train-z", "evaluate-z", "evaluate_envpool", "report"]  # + the V-only C, envpool score
     assert set(car) - {"report"} <= set(tables.STAGES) | set(tables.STAGE_COMMANDS)
+
+
+SLOW_STAGE = '''
+import pathlib, signal, sys, time
+run_dir = pathlib.Path(sys.argv[sys.argv.index("--run-dir") + 1])
+
+def stop(signum, frame):  # a stage's clean stop: it takes a moment, then records that it stopped
+    time.sleep(1.0)
+    (run_dir / "stopped.txt").write_text("recorded")
+    sys.exit(128 + signum)
+
+signal.signal(signal.SIGTERM, stop)
+print("started", flush=True)
+time.sleep(60)
+'''
+
+
+def test_interrupted_reproduce_lets_the_stage_stop_cleanly(tmp_path, monkeypatch):
+    """SIGTERM to reproduce reaches the running stage as SIGTERM, and reproduce waits for it to finish stopping
+    (e.g. recording the resumable part of its timing) instead of killing it at once."""
+    import signal
+    import threading
+    import time
+
+    from reports import reproduce as rep
+
+    (tmp_path / "slowstage").mkdir()
+    (tmp_path / "slowstage" / "__main__.py").write_text(SLOW_STAGE)
+    (tmp_path / "slowstage" / "__init__.py").write_text("")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    run = tmp_path / "run"
+    monkeypatch.setattr(rep, "stages", lambda cfg: [rep.Stage("collect", "slowstage", "slow")])
+
+    def interrupt():  # once the stage runs, SIGTERM this process, as `kill PID` would
+        log = RunLayout(run).reproduce_log
+        for _ in range(600):
+            if log.exists() and "started" in log.read_text():
+                break
+            time.sleep(0.1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def exit_on_sigterm(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, exit_on_sigterm)  # what common.cli.main installs
+    try:
+        threading.Thread(target=interrupt, daemon=True).start()
+        with pytest.raises(SystemExit):
+            rep.reproduce(make_config("doom", "tiny"), run, [])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert (run / "stopped.txt").read_text() == "recorded"

@@ -207,9 +207,10 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
             "vae": dict(epochs=3),
             "es": dict(generations=100, eval_rollouts=256),
         },
-        # CarRacing's CMA-ES runs in the real game (envpool, ~700 agent-steps/s on 2 cores: bench/results/
-        # carracing_rollouts.txt), twice (the full C and the V-only C), so its small preset shrinks the data and
-        # the population: 16 x 2 episodes of up to 1000 steps per generation, ~45 s each on 2 cores.
+        # CarRacing's CMA-ES runs in the real game (envpool: bench/results/carracing_rollouts.txt), twice (the
+        # full C and the V-only C), so its small preset shrinks the data and the population: 16 x 2 episodes of
+        # up to 1000 steps per generation (wall seconds per generation: reports/results/carracing/controller/
+        # history.csv).
         "carracing": {"collect": dict(episodes=100), "vae": dict(epochs=2), "rnn": dict(steps=300, batch_size=32),
                       "es": dict(population_size=16, num_rollouts=2, generations=24, eval_every=6,
                                  eval_rollouts=32)},

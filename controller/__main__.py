@@ -124,7 +124,7 @@ def _evaluate(args) -> int:
     import numpy as np
 
     cfg, run_dir = _resolve(args)
-    from controller.evaluate import (current_result, evaluate, evaluation_seeds, read_params, result_path,
+    from controller.evaluate import (current_result, evaluate, evaluation_file, evaluation_seeds, read_params,
                                      scoring_config)
     from controller.model import controller_shape
 
@@ -150,7 +150,7 @@ def _evaluate(args) -> int:
     done = current_result(cfg, out, params, dream)
     if done is not None:  # this controller, these seeds and this τ were scored already: nothing to do or record
         print(f"[controller] already scored: {done['mean']:.2f} ± {done['std']:.2f} over {done['episodes']} "
-              f"episodes in {result_path(out, dream, temperature, cfg.evaluate.seed, cfg.evaluate.backend)}", flush=True)
+              f"episodes in {evaluation_file(cfg, out, dream)}", flush=True)
         return 0
     backend = _backend(scoring_config(cfg), run_dir, args, dream)
     real_env = "" if cfg.evaluate.backend == "gymnasium" else f"_{cfg.evaluate.backend}"
@@ -162,7 +162,7 @@ def _evaluate(args) -> int:
             backend.close()
     print(f"[controller] {result['mode']} score over {result['episodes']} episodes: "
           f"{result['mean']:.2f} ± {result['std']:.2f} (min {np.min(result['scores']):.1f}, max "
-          f"{np.max(result['scores']):.1f}) -> {result_path(out, dream, temperature, cfg.evaluate.seed, cfg.evaluate.backend)}")
+          f"{np.max(result['scores']):.1f}) -> {evaluation_file(cfg, out, dream)}")
     return 0
 
 

@@ -59,6 +59,11 @@ def result_path(out: Path, dream: bool, temperature: float | None, seed: int = E
     return ControllerLayout(out).evaluation(dream, temperature, seed, EvalConfig.seed, backend)
 
 
+def evaluation_file(cfg: Config, out: Path, dream: bool) -> Path:
+    """The evaluation file of the config's scoring (its τ, first seed and env) in the controller folder ``out``."""
+    return result_path(out, dream, cfg.es.temperature if dream else None, cfg.evaluate.seed, cfg.evaluate.backend)
+
+
 def scoring_config(cfg: Config) -> Config:
     """The config the scoring workers play with: the real env of evaluate.backend (gymnasium, the reference,
     unless asked otherwise), whatever env.backend trained."""
@@ -74,9 +79,8 @@ def current_result(cfg: Config, out: Path, params: np.ndarray, dream: bool) -> d
     """The saved evaluation of exactly this controller, these seeds and this τ, or None when it must be played
     (no file, another controller, other seeds or episode count, another τ, or a file from before digests)."""
     temperature = cfg.es.temperature if dream else None
-    path = result_path(out, dream, temperature, cfg.evaluate.seed, cfg.evaluate.backend)
     try:
-        result = json.loads(path.read_text())
+        result = json.loads(evaluation_file(cfg, out, dream).read_text())
     except (OSError, json.JSONDecodeError):
         return None
     seeds = evaluation_seeds(cfg)
@@ -108,5 +112,5 @@ def evaluate(cfg: Config, out: Path, backend, params: np.ndarray, generation: in
               "lengths": [int(v) for v in np.asarray(lengths)], "mean": float(np.mean(scores)),
               "std": float(np.std(scores)), "generation": generation, "params_file": str(params_file),
               "params_sha256": params_digest(params)}
-    atomic.write_json(result_path(out, dream, temperature, cfg.evaluate.seed, cfg.evaluate.backend), result)
+    atomic.write_json(evaluation_file(cfg, out, dream), result)
     return result

@@ -106,8 +106,20 @@ def run_episode(env, policy, seed: int, max_frames: int) -> dict[str, np.ndarray
         dones.append(terminated)
         if terminated or truncated:
             break
+    return episode_arrays(frames, actions, rewards, dones)
+
+
+def episode_arrays(frames, actions, rewards, dones) -> dict[str, np.ndarray]:
+    """One episode's per-step lists as the arrays of a rollout file (``envs.episodes.save_rollout``)."""
     return dict(obs=np.stack(frames).astype(np.uint8), action=np.stack(actions).astype(np.float32),
                 reward=np.asarray(rewards, np.float32), done=np.asarray(dones, np.bool_))
+
+
+def save_episode(job: Job, index: int, seed: int, ep: dict, attempts: int = 1, discarded: int = 0) -> EpisodeResult:
+    """Write episode ``index`` atomically and describe it."""
+    path = episodes.episode_path(job.folder, index)
+    episodes.save_rollout(path, seed=seed, **ep)
+    return EpisodeResult(index, seed, attempts, len(ep["obs"]), discarded, path.stat().st_size)
 
 
 def make_policy(job: Job, seed: int):
@@ -127,11 +139,7 @@ def collect_one(env, job: Job, index: int, alive=lambda: True) -> EpisodeResult 
         ep = run_episode(env, make_policy(job, seed), seed, job.max_frames)
         length = len(ep["obs"])
         if length > job.min_frames:
-            if not alive():
-                return None
-            path = episodes.episode_path(job.folder, index)
-            episodes.save_rollout(path, seed=seed, **ep)
-            return EpisodeResult(index, seed, attempt, length, discarded, path.stat().st_size)
+            return save_episode(job, index, seed, ep, attempt, discarded) if alive() else None
         discarded += length
     raise RuntimeError(f"episode {index}: {attempt} attempts all had <= {job.min_frames} frames (every retry seed "
                        f"of the collection range was used)")
@@ -148,7 +156,7 @@ def collect_batch(job: Job, indices: list[int], alive=lambda: True) -> list[Epis
     try:
         policies = [make_policy(job, s) for s in seeds]
         frames = batch.reset()
-        record = [dict(obs=[], action=[], reward=[], done=[]) for _ in indices]
+        record = [([], [], [], []) for _ in indices]  # frames, actions, rewards, dones
         idle = np.zeros(job.action_size, np.float32)
         for _ in range(job.max_frames):
             live = ~batch.done
@@ -156,24 +164,19 @@ def collect_batch(job: Job, indices: list[int], alive=lambda: True) -> list[Epis
                 break
             actions = np.stack([policy(frame) if on else idle for policy, frame, on in zip(policies, frames, live)])
             for k in np.flatnonzero(live):
-                record[k]["obs"].append(frames[k])
-                record[k]["action"].append(actions[k])
+                record[k][0].append(frames[k])
+                record[k][1].append(actions[k])
             frames, rewards, _ = batch.step(actions)
             for k in np.flatnonzero(live):
-                record[k]["reward"].append(rewards[k])
-                record[k]["done"].append(bool(batch.terminated[k]))
+                record[k][2].append(rewards[k])
+                record[k][3].append(bool(batch.terminated[k]))
     finally:
         batch.close()
     results = []
-    for index, seed, ep in zip(indices, seeds, record):
+    for index, seed, lists in zip(indices, seeds, record):
         if not alive():
             break
-        path = episodes.episode_path(job.folder, index)
-        episodes.save_rollout(path, obs=np.stack(ep["obs"]).astype(np.uint8),
-                              action=np.stack(ep["action"]).astype(np.float32),
-                              reward=np.asarray(ep["reward"], np.float32), done=np.asarray(ep["done"], np.bool_),
-                              seed=seed)
-        results.append(EpisodeResult(index, seed, 1, len(ep["obs"]), 0, path.stat().st_size))
+        results.append(save_episode(job, index, seed, episode_arrays(*lists)))
     return results
 
 
@@ -199,16 +202,17 @@ def _init_worker(job: Job, parent_pid: int) -> None:
     mp.util.Finalize(None, _close_worker_env, exitpriority=10)
 
 
+def _alive() -> bool:
+    """Whether the collecting process that started this worker still runs."""
+    return os.getppid() == _WORKER["parent_pid"]
+
+
 def _worker_collect(index: int) -> EpisodeResult | None:
-    alive = lambda: os.getppid() == _WORKER["parent_pid"]  # noqa: E731 - the collecting process still runs
-    if not alive():
-        return None
-    return collect_one(_WORKER["env"], _WORKER["job"], index, alive)
+    return collect_one(_WORKER["env"], _WORKER["job"], index, _alive) if _alive() else None
 
 
 def _worker_collect_batch(indices: list[int]) -> list[EpisodeResult]:
-    alive = lambda: os.getppid() == _WORKER["parent_pid"]  # noqa: E731
-    return collect_batch(_WORKER["job"], indices, alive) if alive() else []
+    return collect_batch(_WORKER["job"], indices, _alive) if _alive() else []
 
 
 # ---- checking what is there ------------------------------------------------------------------------------------

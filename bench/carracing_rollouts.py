@@ -1,8 +1,17 @@
 """Real-game CarRacing agent throughput: agent-steps/s (V + M + C + env) of the plain path and the fast path.
 
-Paper-size CarRacing V (Nz 32) and M (Nh 256) with fresh weights, a controller that drives (gas bias), played by
-the process pool of CMA-ES training (``--workers`` processes, one core each, after a warm-up call that starts
-them and traces the step):
+Paper-size CarRacing V (Nz 32) and M (Nh 256) with fresh weights, played by the process pool of CMA-ES training
+(``--workers`` processes, one core each, after a warm-up call that starts them and traces the step), with
+``--controller``:
+
+- ``driving``: a gas bias and nothing else, the same for every episode: the car drives off the track and its
+  episode ends when it leaves the playfield, at a different step on each track (a batch keeps stepping its
+  finished rows until its last one ends);
+- ``initial``: CMA-ES's first generation, one θ ~ N(0, es.sigma_init²) per episode, as training plays them:
+  the cars stay on the playfield and every episode runs to the step cap (``controller/history.csv`` of
+  reports/results/carracing: mean episode length 1000 in every generation).
+
+The paths:
 
 - plain: gymnasium CarRacing-v3, one episode per worker at a time (env.vector_envs 1), V, M and C at batch 1;
 - batched gymnasium: gymnasium envs, env.vector_envs episodes per worker, V, M and C once per step for all;
@@ -45,16 +54,22 @@ def build_run(run_dir: Path, cfg) -> None:
 
 
 def time_path(cfg, run_dir: Path, params, episodes: int, workers: int) -> tuple[float, int, float]:
-    """(agent-steps/s, agent-steps, seconds) of ``episodes`` episodes through the pool, after a warm-up."""
+    """(agent-steps/s, agent-steps, seconds) of ``episodes`` episodes through the pool, after a warm-up;
+    ``params``: one controller for all [N], or one per episode [episodes, N]."""
     import numpy as np
 
     from controller.backends import PoolBackend, real_factory
 
     backend = PoolBackend(cfg, real_factory(cfg, run_dir), workers)
     try:
-        backend.evaluate(params, list(range(10_000_000, 10_000_000 + workers)))  # start workers, trace the step
+        warm = params if params.ndim == 1 else params[0]
+        backend.evaluate(warm, list(range(10_000_000, 10_000_000 + workers)))  # start workers, trace the step
+        seeds = list(range(10_000_100, 10_000_100 + episodes))
         start = time.perf_counter()
-        _, lengths = backend.evaluate(params, list(range(10_000_100, 10_000_100 + episodes)))
+        if params.ndim == 1:
+            _, lengths = backend.evaluate(params, seeds)
+        else:
+            _, lengths = backend._play(params[:episodes], seeds)  # one row per episode, as CMA-ES's tasks
         wall = time.perf_counter() - start
     finally:
         backend.close()
@@ -70,6 +85,8 @@ def main(argv=None) -> None:
     parser.add_argument("--plain-episodes", type=int, default=4, help="episodes of the plain path")
     parser.add_argument("--batched-episodes", type=int, default=32, help="episodes of each batched path")
     parser.add_argument("--skip-gymnasium-batched", action="store_true")
+    parser.add_argument("--controller", choices=("driving", "initial"), default="driving",
+                        help="what plays (see above)")
     parser.add_argument("--out", type=Path, help="also write the figures to this file (bench/results/...)")
     args = parser.parse_args(argv)
     from bench.bench_output import Output
@@ -83,16 +100,21 @@ def main(argv=None) -> None:
     base = {"env.max_steps": args.steps, "es.workers": args.workers}
     cfg = make_config("carracing", "paper", base)
     shape = controller_shape(cfg)
-    params = np.zeros(shape.num_params, np.float32)
-    params[:3] = [0.0, 0.2, -1.0]  # bias: straight, gas 0.6, no brake: the car drives along the track
+    if args.controller == "driving":
+        params = np.zeros(shape.num_params, np.float32)
+        params[:3] = [0.0, 0.2, -1.0]  # bias: straight, gas 0.6, no brake: the car drives along the track
+    else:
+        count = max(args.plain_episodes, args.batched_episodes)
+        params = (cfg.es.sigma_init * np.random.default_rng(0).standard_normal((count, shape.num_params))
+                  ).astype(np.float32)
     paths = [("plain (gymnasium, batch 1)", "gymnasium", 1, args.plain_episodes)]
     if not args.skip_gymnasium_batched:
         paths.append((f"batched gymnasium ({args.vector_envs} envs per worker)", "gymnasium", args.vector_envs,
                       args.batched_episodes))
     paths.append((f"fast (envpool, {args.vector_envs} envs per worker)", "envpool", args.vector_envs,
                   args.batched_episodes))
-    out.say(f"CarRacing agent: V Nz {cfg.vae.z_size}, M Nh {cfg.rnn.hidden_size}, C {shape.num_params} params; "
-            f"{args.workers} worker(s); episodes capped at {args.steps} steps")
+    out.say(f"CarRacing agent: V Nz {cfg.vae.z_size}, M Nh {cfg.rnn.hidden_size}, C {shape.num_params} params "
+            f"({args.controller}); {args.workers} worker(s); episodes capped at {args.steps} steps")
     rates = {}
     with tempfile.TemporaryDirectory() as tmp:
         build_run(Path(tmp), cfg)

@@ -47,13 +47,16 @@ class ControllerLayout:
         return self.dir / "tb"
 
     def evaluation(self, dream: bool, temperature: float | None, seed: int, default_seed: int,
-                   backend: str = "gymnasium") -> Path:
+                   backend: str = "gymnasium", split: str = "test") -> Path:
         """evaluation_real.json / evaluation_dream_tau{τ:.2f}.json for the default first seed; another first
         seed gets its own file (..._seed{S}.json), so re-scoring never overwrites the reported score. A real
-        score in another env than the reference gymnasium one names it (evaluation_real_envpool.json)."""
+        score in another env than the reference gymnasium one names it (evaluation_real_envpool.json); a score
+        on the validation seeds is ..._validation.json."""
         stem = f"evaluation_dream_tau{temperature:.2f}" if dream else "evaluation_real"
         if not dream and backend != "gymnasium":
             stem += f"_{backend}"
+        if split == "validation":
+            return self.dir / f"{stem}_validation.json"
         return self.dir / (f"{stem}.json" if seed == default_seed else f"{stem}_seed{seed}.json")
 
 
@@ -80,8 +83,11 @@ class RunLayout:
         return self.root / "reproduce.log"
 
     @property
-    def iterate_info(self) -> Path:  # {"from": PREV}: a run made by `reports iterate`
+    def iterate_info(self) -> Path:  # {"from": PREV, "round": k}: round k of iterative training
         return self.root / "iterate.json"
+
+    def round_dir(self, k: int) -> Path:  # round k of iterative training (round 0: the run folder itself)
+        return self.root if k == 0 else self.root / f"round{k}"
 
     # --- data
     @property

@@ -5,11 +5,11 @@ seen in another):
 |---|---|---|
 | collection | [0, 10,000,000) | ``envs collect``: collect.seed + i (+ k * 1,000,003 for a retried Doom episode) |
 | test | [10,000,000, 100,000,000) | ``controller evaluate``: evaluate.seed + i; scored once, for the final agent |
-| selection | [100,000,000, 2**30) | CMA-ES's periodic evaluation of its mean (which controller becomes best.json) |
+| selection | [100,000,000, 2**30) | CMA-ES's periodic evaluation of its mean (which controller becomes best.json); from 500,000,000: ``controller evaluate --evaluate.split validation`` (e.g. each Doom round's C) |
 | training | [2**30, 2**31 - 1) | CMA-ES candidates' episodes (:class:`controller.es.SeedStream`) |
 
-The 10,000,000.. and 20,000,000.. test seeds have scored Doom controllers already (reports/results/doom); a new
-final agent takes a fresh start in the test range. Dream rollouts take their noise seeds from the same roles.
+The 10,000,000.., 20,000,000.. and 30,000,000.. test seeds have scored Doom controllers already
+(reports/results/doom and its EXPERIMENT.md), so the Doom experiment's final agent is scored from 40,000,000. Dream rollouts take their noise seeds from the same roles.
 """
 from __future__ import annotations
 
@@ -46,6 +46,15 @@ def selection_seeds(count: int) -> list[int]:
     meet a collection track (the authors used 0..63, 16 episodes each)."""
     SELECTION.check(SELECTION.low, count, "es.eval_rollouts")
     return list(range(SELECTION.low, SELECTION.low + count))
+
+
+VALIDATION_FIRST = 500_000_000  # the real-game validation seeds; CMA-ES's own selection seeds start at the range's start
+
+
+def validation_seeds(count: int) -> list[int]:
+    """The fixed real-game seeds that score candidate agents against each other (never test seeds)."""
+    SELECTION.check(VALIDATION_FIRST, count, "validation episodes")
+    return list(range(VALIDATION_FIRST, VALIDATION_FIRST + count))
 
 
 def test_seeds(first: int, count: int) -> list[int]:

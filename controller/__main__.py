@@ -42,7 +42,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                                          "(real game, or --dream), or write one episode as a video (--video)",
                         ("evaluate.*", "es.temperature", "es.dream"),
                         aliases={"--episodes": "evaluate.episodes", "--seed": "evaluate.seed",
-                                 "--temperature": "es.temperature"}, argv=argv)
+                                 "--temperature": "es.temperature", "--split": "evaluate.split"}, argv=argv)
     _add_mode_flags(p)
     p.add_argument("--params", help="parameter file (default <controller folder>/best.json; authors' format too)")
     p.add_argument("--video", help="write one episode (seed --seed) to this .gif or .mp4 instead of scoring")
@@ -129,7 +129,7 @@ def _evaluate(args) -> int:
     from controller.model import controller_shape
 
     if not args.video:
-        evaluation_seeds(cfg)  # a score is only ever taken on test seeds (common/seeds.py)
+        evaluation_seeds(cfg)  # a score is only ever taken on test or validation seeds (common/seeds.py)
     if not RunLayout(run_dir).config.exists():
         raise ConfigError(f"--run-dir {run_dir}: no run there (no config.json)")
     dream = cfg.es.dream if (args.dream or args.real) else False
@@ -154,7 +154,7 @@ def _evaluate(args) -> int:
         return 0
     backend = _backend(scoring_config(cfg), run_dir, args, dream)
     real_env = "" if cfg.evaluate.backend == "gymnasium" else f"_{cfg.evaluate.backend}"
-    stage = "evaluate_dream" if dream else f"evaluate{real_env}"
+    stage = ("validate" if cfg.evaluate.split == "validation" else "evaluate") + ("_dream" if dream else real_env)
     with stage_timer(run_dir, _stage_name(stage, args.tag), resumable=False):
         try:
             result = evaluate(cfg, out, backend, params, generation, params_file, dream, temperature)

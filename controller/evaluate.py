@@ -14,7 +14,7 @@ import numpy as np
 from common import atomic
 from common.config import Config, ConfigError, EvalConfig
 from common.run_layout import ControllerLayout, RunLayout
-from common.seeds import test_seeds
+from common.seeds import test_seeds, validation_seeds
 from controller.model import controller_shape
 
 
@@ -49,19 +49,30 @@ def read_params(path: Path, num_params: int) -> tuple[np.ndarray, int | None]:
 
 
 def evaluation_seeds(cfg: Config) -> list[int]:
-    """evaluate.seed .. + episodes - 1; ConfigError unless all lie in the test range (common/seeds.py)."""
+    """The test seeds evaluate.seed .. + episodes - 1 (ConfigError unless all lie in the test range), or, for
+    evaluate.split validation, the fixed validation seeds (common/seeds.py)."""
+    if cfg.evaluate.split == "validation":
+        return validation_seeds(cfg.evaluate.episodes)
     return test_seeds(cfg.evaluate.seed, cfg.evaluate.episodes)
 
 
 def result_path(out: Path, dream: bool, temperature: float | None, seed: int = EvalConfig.seed,
-                backend: str = EvalConfig.backend) -> Path:
-    """The evaluation file in the controller folder ``out`` (what the report reads for the default seeds)."""
-    return ControllerLayout(out).evaluation(dream, temperature, seed, EvalConfig.seed, backend)
+                backend: str = EvalConfig.backend, split: str = EvalConfig.split,
+                run_seed: int = EvalConfig.seed) -> Path:
+    """The evaluation file in the controller folder ``out``; first seed ``run_seed`` gets the plain name (what the
+    report reads), another one its own file."""
+    return ControllerLayout(out).evaluation(dream, temperature, seed, run_seed, backend, split)
 
 
 def evaluation_file(cfg: Config, out: Path, dream: bool) -> Path:
-    """The evaluation file of the config's scoring (its τ, first seed and env) in the controller folder ``out``."""
-    return result_path(out, dream, cfg.es.temperature if dream else None, cfg.evaluate.seed, cfg.evaluate.backend)
+    """The evaluation file of the config's scoring (its τ, split, first seed and env) in the controller folder
+    ``out``. The run's own test seeds (evaluate.seed of its config.json) write evaluation_real.json; a re-score
+    from another first seed (``--seed S``) gets ..._seed{S}.json and never overwrites the run's score."""
+    from common.cli import read_run_config
+
+    stored = read_run_config(out.parent)
+    return result_path(out, dream, cfg.es.temperature if dream else None, cfg.evaluate.seed, cfg.evaluate.backend,
+                       cfg.evaluate.split, stored.evaluate.seed if stored is not None else cfg.evaluate.seed)
 
 
 def scoring_config(cfg: Config) -> Config:

@@ -1,11 +1,10 @@
-"""``python -m reports make|reproduce|iterate|publish``: a run's report, the whole pipeline, a round of iterative
-training, or the committable part of a finished run.
+"""``python -m reports make|reproduce|publish|videos``: a run's report, the whole pipeline (with its rounds of
+iterative training, iterate.rounds), the committable part of a finished run, or the agent's GIFs.
 
     python -m reports reproduce --experiment doom --preset tiny      # collect ... evaluate, then the report
     python -m reports make --experiment doom --run-dir runs/doom-tiny # the report of what the run holds now
     python -m reports publish --run-dir runs/doom-small --to reports/results/doom   # the committable part
     python -m reports videos --run-dir reports/results/doom          # the agent's GIFs into a committed report
-    python -m reports iterate --from runs/doom-small --run-dir runs/doom-iter1 --add-episodes 600  # one round
 """
 from __future__ import annotations
 
@@ -25,15 +24,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                     argv=argv)
     cli.add_command(sub, "videos", "add the agent's GIFs to an existing report (e.g. a committed result folder): "
                                    "replays the report's episodes and links the GIFs from REPORT.md", (), argv=argv)
-    cli.add_command(sub, "reproduce", "run every stage (skipping complete ones, resuming an interrupted one), then "
-                                      "the report; --section.field flags pass on to every stage", None, argv=argv)
-    p = cli.add_command(sub, "iterate", "one round of iterative training (Doom): NEW = PREV's data, V and M, plus "
-                                        "episodes played by PREV's agent; then encode, M, C, evaluate, report "
-                                        "(resumable)", ("collect.explore", "collect.seed", "rnn.epochs",
-                                                        "es.generations"), argv=argv)
-    p.add_argument("--from", dest="previous", required=True, help="the finished run whose agent collects")
-    p.add_argument("--add-episodes", dest="new_episodes", type=int, required=True,
-                   help="episodes the agent collects, added to PREV's")
+    cli.add_command(sub, "reproduce", "run every stage (skipping complete ones, resuming an interrupted one), the "
+                                      "rounds of iterative training (iterate.rounds, in <run>/round{k}), then the "
+                                      "report; --section.field flags pass on to every stage", None, argv=argv)
     p = sub.add_parser("publish", help="copy a finished run's committable part (SavedModels, controller, report) "
                                        "to a folder", description="copy a finished run's committable part "
                                                                   "(SavedModels, controller, report) to a folder")
@@ -58,12 +51,6 @@ def run(args: argparse.Namespace) -> int:
         info = publish(Path(args.run_dir), Path(args.to))
         print(f"[reports] published {info['folder']} ({info['bytes'] / 2**20:.1f} MiB)", flush=True)
         return 0
-    if args.command == "iterate":
-        from reports.iterate import iterate
-
-        if not args.run_dir:
-            raise ConfigError("--run-dir is required: the new run's folder")
-        return iterate(Path(args.previous), Path(args.run_dir), args.new_episodes, _overrides(args))
     cfg, run_dir = cli.resolve(args)
     cli.print_config(cfg, run_dir)
     if args.command == "make":

@@ -1,19 +1,18 @@
-"""``python -m reports iterate --from PREV --run-dir NEW --episodes N``: one round of the paper's iterative training
-(section 5: collect with the current agent, retrain M, retrain C), Doom.
+"""The paper's iterative training (section 5), Doom, as rounds of ``reports reproduce`` (``iterate.rounds``).
 
-NEW starts as PREV's data and models: ``rollouts/``, ``series/`` and ``vae/`` as hard links (no file there is ever
-rewritten: new episodes get new files, V is not retrained), ``rnn/`` as a copy that training continues (its
-``done.json`` dropped), and PREV's ``config.json``. Then, as stages of ``reports reproduce`` (same log and
-progress view):
+The run folder holds the first pass (random-policy data, V, M, the first C). Round k lives in ``<run>/round{k}/``,
+built from round k-1 (the run folder for k = 1) when the round starts, under a temporary name, then renamed:
 
-1. ``envs collect``: N more episodes, indices after PREV's, played by PREV's V, M and C with exploration
-   (``--collect.policy agent --collect.agent_dir PREV``; ``collect.explore`` sets its share);
-2. ``vae encode`` of the new episodes;
-3. ``rnn train``: M continues on all episodes up to ``rnn.epochs`` epochs of the larger data set;
-4. ``controller train``: a fresh CMA-ES in the new M's dream; then evaluate (real and dream) and the report.
+- ``rollouts/``, ``series/`` and ``vae/`` as hard links (no file there is ever rewritten: new episodes get new
+  files; V is not retrained), ``rnn/`` as a copy that training continues (its ``done.json`` dropped);
+- ``config.json``: round k-1's, with ``iterate.episodes`` more episodes to collect by round k-1's agent
+  (``collect.policy agent``, ``collect.explore`` of its holds random) and ``iterate.rnn_steps`` more M steps;
+- ``iterate.json``: {"from": round k-1, "round": k}.
 
-Running the same command again resumes: NEW is only prepared when it holds no config.json yet (and appears
-whole: it is built under a temporary name, then renamed), and every stage skips finished work.
+Then its stages: collect, encode the new episodes, M continues on all episodes, a fresh C in the new M's dream,
+its validation scores (real and dream); the last round adds the final test score and the report. Every stage
+skips finished work, so the same reproduce command resumes any round; raising ``iterate.rounds`` on a finished run
+adds rounds after the last one.
 """
 from __future__ import annotations
 
@@ -24,73 +23,104 @@ from pathlib import Path
 
 from common import atomic
 from common.cli import read_run_config
-from common.config import Config, ConfigError
+from common.config import SECTIONS, Config, ConfigError, make_config
 from common.run_layout import RunLayout
 from controller.agent import has_models
 from envs import episodes
-from reports.reproduce import Stage, for_stages, run_stages, stages
+from reports.reproduce import Block, Stage, final_stages, for_stages, validation_stages
 
+# Settings each round's config.json fixes: an override of one of them would undo the round.
+ROUND_FIELDS = ("collect.episodes", "collect.policy", "collect.agent_dir", "rnn.steps")
 
 
 def linked(layout: RunLayout) -> tuple[Path, ...]:
-    """Folders NEW shares with PREV by hard links (read-only from here on: new episodes get new files)."""
+    """Folders a round shares with the round before by hard links (read-only from here on)."""
     return layout.rollouts, layout.series, layout.vae_dir
 
 
 def check_previous(prev: Path) -> Config:
-    """PREV's config, or ConfigError when PREV is not a finished Doom run (nothing is written)."""
+    """PREV's config, or ConfigError when PREV is not a finished Doom pass (nothing is written)."""
     cfg = read_run_config(prev) if prev.is_dir() else None
     layout = RunLayout(prev)
     if cfg is None:
-        raise ConfigError(f"--from {prev}: not a run folder (no {layout.config.name})")
+        raise ConfigError(f"{prev}: not a run folder (no {layout.config.name})")
     if cfg.experiment != "doom":
-        raise ConfigError(f"--from {prev}: iterative training is built for Doom's dream, not {cfg.experiment}")
-    if not (has_models(prev) and layout.controller().best.exists() and layout.series.is_dir()):
-        raise ConfigError(f"--from {prev}: needs V, M, series/ and controller/best.json (a finished run)")
+        raise ConfigError(f"{prev}: iterative training is built for Doom's dream, not {cfg.experiment}")
+    if not (has_models(prev) and layout.controller().best.exists() and layout.series.is_dir()
+            and layout.rnn_done.exists()):
+        raise ConfigError(f"{prev}: needs V, M (rnn/done.json), series/ and controller/best.json (a finished pass)")
     found = len(episodes.list_episode_files(layout.rollouts))
     if found != cfg.collect.episodes:
-        raise ConfigError(f"--from {prev}: {found} rollouts, its config says {cfg.collect.episodes}; finish it first")
+        raise ConfigError(f"{prev}: {found} rollouts, its config says {cfg.collect.episodes}; finish it first")
     return cfg
 
 
-def prepare(prev: Path, new: Path) -> None:
-    """Build NEW from PREV (see the module docstring) under a temporary name, then rename it into place."""
+def round_config(prev_cfg: Config, prev: Path) -> Config:
+    """The config of the round after ``prev``: more episodes, collected by prev's agent, and more M steps."""
+    m_steps = int(json.loads(RunLayout(prev).rnn_done.read_text())["steps"])
+    values = {f"{s}.{k}": v for s in SECTIONS for k, v in prev_cfg.to_dict()[s].items()}
+    values.update({"collect.episodes": prev_cfg.collect.episodes + prev_cfg.iterate.episodes,
+                   "collect.policy": "agent", "collect.agent_dir": str(for_stages(prev)),
+                   "rnn.steps": m_steps + prev_cfg.iterate.rnn_steps})
+    return make_config(prev_cfg.experiment, prev_cfg.preset, values)
+
+
+def prepare(prev: Path, new: Path, k: int) -> None:
+    """Build round ``k`` in ``new`` from ``prev`` (see the module docstring); ``new`` appears whole or not at all."""
+    cfg = round_config(check_previous(prev), prev)
     tmp = new.with_name(new.name + atomic.TMP_MARK + "iterate")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     src, dst = RunLayout(prev), RunLayout(tmp)
     for a, b in zip(linked(src), linked(dst)):
         shutil.copytree(a, b, copy_function=os.link)
-    # M's training continues in NEW: a copy, without the marker that it finished and its TensorBoard log.
+    # M's training continues in the round: a copy, without the marker that it finished and its TensorBoard log.
     shutil.copytree(src.rnn_dir, dst.rnn_dir, ignore=shutil.ignore_patterns(src.rnn_done.name,
                                                                          src.rnn_tensorboard.name))
-    shutil.copy2(src.config, dst.config)
-    atomic.write_json(dst.iterate_info, {"from": str(prev)})
+    atomic.write_text(dst.config, cfg.to_json() + "\n")
+    atomic.write_json(dst.iterate_info, {"from": str(prev), "round": k})
     tmp.rename(new)
 
 
-def iteration_stages(cfg: Config, prev: Path, episodes_total: int) -> list[Stage]:
-    collect = Stage("collect", "envs", "collect", settings=(
-        ("collect.episodes", str(episodes_total)), ("collect.policy", "agent"),
-        ("collect.agent_dir", str(for_stages(prev)))), done="envs.collect:is_complete")
-    return [collect] + [s for s in stages(cfg) if s.name not in ("collect", "vae_train")]
+def round_stages(cfg: Config, final: bool) -> list[Stage]:
+    """A round's stages: the agent's episodes, their encoding, M continued, a fresh C and its validation scores;
+    the last round also the final test scores and the report."""
+    out = [Stage("collect", "envs", "collect", done="envs.collect:is_complete"),
+           Stage("vae_encode", "vae", "encode", done="vae.encode:is_complete"),
+           Stage("rnn_train", "rnn", "train", done="rnn.train:is_complete"),
+           Stage("controller_train", "controller", "train", done="reports.reproduce:controller_done"),
+           *validation_stages()]
+    return out + final_stages(cfg) if final else out
 
 
-def iterate(prev: Path, new: Path, new_episodes: int, overrides: list[str]) -> int:
-    prev_cfg = check_previous(prev)
-    if new_episodes < 1:
-        raise ConfigError(f"--episodes must be >= 1, got {new_episodes}")
-    layout = RunLayout(new)
-    if new.exists() and not layout.config.exists():
-        raise ConfigError(f"--run-dir {new} exists and is not a run made by iterate; choose another")
-    if layout.config.exists():
-        info = json.loads(layout.iterate_info.read_text()) if layout.iterate_info.exists() else {}
-        if Path(info.get("from", "")).resolve() != prev.resolve():
-            raise ConfigError(f"--run-dir {new} was not made from {prev}; choose another")
-        print(f"[iterate] {new} exists: resuming", flush=True)
-    else:
-        prepare(prev, new)
-        print(f"[iterate] {new}: data, V and M of {prev}", flush=True)
-    cfg = read_run_config(new)
-    plan = iteration_stages(cfg, prev, prev_cfg.collect.episodes + new_episodes)
-    return run_stages(plan, cfg, new, overrides)
+def round_blocks(cfg: Config, run_dir: Path) -> list[Block]:
+    """One block per round 1..iterate.rounds, each prepared from the round before when it starts."""
+    layout, rounds = RunLayout(run_dir), cfg.iterate.rounds
+    return [Block(layout.round_dir(k), round_stages(cfg, k == rounds),
+                  prepare=lambda k=k: prepare(layout.round_dir(k - 1), layout.round_dir(k), k), label=f"round{k}/")
+            for k in range(1, rounds + 1)]
+
+
+def passes(run_dir: Path) -> list[tuple[int, Path]]:
+    """(round, folder) of every pass up to ``run_dir``, first pass first, following each round's iterate.json back
+    (only ``[(0, run_dir)]`` for a run without rounds; a chain whose earlier folders are gone, e.g. a published copy,
+    starts at the oldest one there)."""
+    chain, folder = [], Path(run_dir)
+    while True:
+        try:
+            info = json.loads(RunLayout(folder).iterate_info.read_text())
+        except (OSError, ValueError):
+            info = None
+        chain.append((int(info.get("round", 0)) if isinstance(info, dict) else 0, folder))
+        if not (isinstance(info, dict) and "from" in info and Path(info["from"]).is_dir()):
+            return chain[::-1]
+        folder = Path(info["from"])
+
+
+def check_overrides(cfg: Config, overrides: list[str]) -> None:
+    """ConfigError when a flag given to reproduce would change what the rounds fix in their own config.json."""
+    given = {flag[2:] for flag in overrides[::2]}
+    clash = sorted(given & set(ROUND_FIELDS))
+    if cfg.iterate.rounds and clash:
+        raise ConfigError(f"--{clash[0]}: each round of iterative training sets it in its own config.json "
+                          f"(iterate.episodes, iterate.rnn_steps say how much a round adds)")

@@ -91,6 +91,23 @@ def _scores_md(results: dict) -> list[str]:
     return out
 
 
+def _rounds_md(results: dict) -> list[str]:
+    """Iterative training: what each round added and how its C scored on the validation seeds."""
+    rounds = results.get("rounds")
+    if not rounds:
+        return []
+    rows = []
+    for r in rounds:
+        real, dream = r["validation_real"], r["validation_dream"]
+        rows.append(["first pass (random-policy data)" if r["round"] == 0 else f"round {r['round']}",
+                     fmt_number(r["episodes"]), fmt_number(r["m_steps"]), fmt_score(dream), fmt_score(real), fmt_number(r["dream_minus_real"])])
+    return ["## 2b. Iterative training, round by round", "",
+            markdown_table(["pass", "episodes (all so far)", "M steps", "C in the dream (validation)",
+                            "C in the real game (validation)", "dream − real"], rows), "",
+            "Each round's C is scored on the validation seeds only (common/seeds.py); the test seeds score the "
+            "last round's C once (section 2). Each round's episodes were played by the round before's agent.", ""]
+
+
 def _models_md(results: dict) -> list[str]:
     doom = results["experiment"] == "doom"
     out = ["## 3. V and M", "",
@@ -157,17 +174,21 @@ def _comparison_md(results: dict) -> list[str]:
         for r in results["tables"]["doom"]:
             ours, pub = r["ours"], r["published"]
             rows.append([fmt_number(r["temperature"], 2),
-                         fmt_score(ours["dream"]) if ours else NOT_RUN,
-                         fmt_score(ours["real"]) if ours else NOT_RUN,
+                         fmt_score(ours["dream_validation"] or ours["dream"]) if ours else NOT_RUN,
+                         fmt_score(ours["real_validation"]) if ours else NOT_RUN,
+                         fmt_score(ours["real"]) if ours and ours["real"] else "",
                          ours["folder"] + "/" if ours else "",
                          fmt_score(pub["dream"]) if pub else "", fmt_score(pub["real"]) if pub else ""])
         for base in results["published"]["baselines"]:
-            rows.append([base["method"], "", "", "", "", fmt_score(base)])
-        out += [markdown_table(["τ", "ours: dream", "ours: real game", "our run folder", "paper: dream",
-                                "paper: real game"], rows), "",
-                "Ours: one row per controller folder, at the τ in its `best.json`; scores from its "
-                "`evaluation_dream_tau*.json` and `evaluation_real.json`. "
-                f"Paper: {published.PAPER_DOOM}. Last row: {published.AUTHORS_DOOM_RESULTS}.", ""]
+            rows.append([base["method"], "", "", "", "", "", fmt_score(base)])
+        out += [markdown_table(["τ", "ours: dream", "ours: real game, validation seeds", "ours: real game, test "
+                                "seeds", "our run folder", "paper: dream", "paper: real game"], rows), "",
+                "Ours: one row per controller folder, at the τ in its `best.json`, mean ± std with the standard "
+                "error of the mean (SE). Every C is scored on the validation seeds "
+                "(`evaluation_*_validation.json`); only the run's own C (τ of the run) also on the test seeds, "
+                "once (`evaluation_real.json`). The dream column is on the validation seeds where scored there, "
+                f"else the test seeds. Paper: {published.PAPER_DOOM}. Last row: "
+                f"{published.AUTHORS_DOOM_RESULTS}.", ""]
     params = results["tables"]["parameters"]
     out += ["### Parameter counts", "",
             markdown_table(["part", "ours", "published", "source"],
@@ -202,10 +223,14 @@ def _settings_md(results: dict) -> list[str]:
 
 def render_markdown(results: dict) -> str:
     title = {"carracing": "CarRacing", "doom": "VizDoom TakeCover (DoomRNN)"}[results["experiment"]]
-    lines = [f"# World Models reproduction: {title}, `{results['preset']}` preset", "",
+    rounds = results.get("rounds")
+    what = f"`{results['preset']}` preset"
+    if rounds:
+        what += f", {len(rounds) - 1} round{'s' if len(rounds) != 2 else ''} of iterative training"
+    lines = [f"# World Models reproduction: {title}, {what}", "",
              f"Run folder `{results['run_dir']}`; written by `{results['generated_by']}` at "
              f"{results['generated_at']}. Every number below is in `results.json` beside this file; the published "
              "numbers are labelled with their source.", ""]
-    for part in (_training_md, _scores_md, _models_md, _comparison_md, _cost_md, _settings_md):
+    for part in (_training_md, _scores_md, _rounds_md, _models_md, _comparison_md, _cost_md, _settings_md):
         lines += part(results)
     return "\n".join(lines).rstrip() + "\n"

@@ -5,7 +5,9 @@ and M's SavedModels (the real-env agent serves from them when the Keras files ar
 :func:`vae.export.load_v`, :func:`rnn.export.load_m`), M's loss history, each controller folder's parameters, logs and
 evaluations (not the CMA state: it is the size of the covariance matrix), the report, and ``diagnosis/``
 (bench outputs saved into the run, e.g. ``bench/dream_gap.py ... > <run>/diagnosis/dream_gap.txt``) and the
-dream's initial z (so the dream video and viewer run from the folder). It then writes
+dream's initial z (so the dream video and viewer run from the folder). A round of iterative training (``<run>/round{k}``)
+publishes as the final agent, with each earlier pass's config, timings, M's step count and C's files under
+``passes/round{k}/`` (``passes/round0/``: the first pass). It then writes
 FOLDER/README.md from the run's own files: the commands that ran (from ``reproduce.log`` and the stage logs), the
 wall time of each stage (``timings.json``) and the size of what was copied. Rollouts, series, Keras files,
 backups and TensorBoard logs stay in the run folder.
@@ -35,6 +37,9 @@ def _size(path: Path) -> int:
     return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+PASS_FILES = ("config", "timings", "rnn_done", "rnn_history")  # what each earlier pass keeps (RunLayout attributes)
+
+
 def _commands(run_dir: Path) -> list[str]:
     """The stage commands in the order they ran, from the ``===== <date> <command>`` lines of reproduce.log."""
     log = RunLayout(run_dir).reproduce_log
@@ -48,17 +53,22 @@ def one_command(run_dir: Path, commands: list[str]) -> str | None:
     """``python -m reports reproduce ...`` when the logged stage commands are exactly that command's stages (no
     other flags, nothing else ran in the folder); None otherwise (e.g. a run built by several commands)."""
     from common.cli import read_run_config
-    from reports.reproduce import stages
+    from reports.reproduce import plan as reproduce_plan
 
     cfg = read_run_config(run_dir)
     commands = [c.split(" ", 2)[-1] for c in commands]  # drop the date and time of each log line
     if cfg is None or not commands:
         return None
     logged_dir = commands[0].split("--run-dir ", 1)[-1].split(" ", 1)[0]
-    plan = {" ".join(["python", *s.argv(cfg, Path(logged_dir), [])[1:]]) for s in stages(cfg)}
+    plan = {" ".join(["python", *s.argv(cfg, b.run_dir, [])[1:]])
+            for b in reproduce_plan(cfg, Path(logged_dir)) for s in b.stages}
     if not set(commands) <= plan:
         return None
     return f"python -m reports reproduce --experiment {cfg.experiment} --preset {cfg.preset} --run-dir {logged_dir}"
+
+
+def _controller_files(folder) -> list[Path]:
+    return [getattr(folder, name) for name in CONTROLLER_FILES] + sorted(folder.dir.glob("evaluation_*.json"))
 
 
 def publish(run_dir: Path, to: Path) -> dict:
@@ -76,8 +86,7 @@ def publish(run_dir: Path, to: Path) -> dict:
     shutil.rmtree(tmp, ignore_errors=True)
     sources = [getattr(layout, name) for name in (*FILES, *FOLDERS)]
     for folder in controllers:
-        sources += [getattr(folder, name) for name in CONTROLLER_FILES]
-        sources += sorted(folder.dir.glob("evaluation_*.json"))
+        sources += _controller_files(folder)
     for src in sources:
         dst = tmp / src.relative_to(run_dir)
         if src.is_dir():
@@ -89,18 +98,34 @@ def publish(run_dir: Path, to: Path) -> dict:
     if total > MAX_BYTES:
         shutil.rmtree(tmp)
         raise ConfigError(f"the files to publish take {total / 2**20:.1f} MiB, over {MAX_BYTES / 2**20:.0f} MiB")
-    timings = json.loads(layout.timings.read_text())
-    atomic.write_text(tmp / "README.md", _readme(run_dir, to, timings, _commands(run_dir), tmp))
+    from reports.iterate import passes
+
+    chain = passes(run_dir)
+    for k, folder in chain[:-1]:  # the earlier passes of iterative training: their record, not their models
+        src = RunLayout(folder)
+        for path in [getattr(src, name) for name in PASS_FILES] + _controller_files(src.controller()):
+            if path.exists():
+                dst = tmp / "passes" / f"round{k}" / path.relative_to(folder)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, dst)
+    timings = [(k, json.loads(RunLayout(folder).timings.read_text())) for k, folder in chain
+               if RunLayout(folder).timings.exists()]
+    root = chain[0][1]
+    atomic.write_text(tmp / "README.md", _readme(root, run_dir, to, timings, _commands(root), tmp))
     if to.exists():
         shutil.rmtree(to)
     tmp.rename(to)
     return {"folder": str(to), "bytes": _size(to)}
 
 
-def _readme(run_dir: Path, to: Path, timings: dict, commands: list[str], tmp: Path) -> str:
+def _readme(root: Path, run_dir: Path, to: Path, timings: list[tuple[int, dict]], commands: list[str],
+            tmp: Path) -> str:
+    """``root``: the run folder reproduce ran in (``run_dir`` itself, or the first pass of the round published)."""
     config = json.loads(RunLayout(run_dir).config.read_text())
-    made_by = one_command(run_dir, commands)
-    lines = [f"# Published run: {config['experiment']}, preset {config['preset']}", "",
+    made_by = one_command(root, commands)
+    rounds = len(timings) - 1 if root != run_dir else 0
+    what = f", round {rounds} of iterative training (earlier passes in passes/)" if rounds else ""
+    lines = [f"# Published run: {config['experiment']}, preset {config['preset']}{what}", "",
              f"Written by `python -m reports publish --run-dir {run_dir} --to {to}` from the run's own files. "
              f"The report is [report/REPORT.md](report/REPORT.md); every number in it is in "
              f"[report/results.json](report/results.json).", ""]
@@ -119,10 +144,12 @@ def _readme(run_dir: Path, to: Path, timings: dict, commands: list[str], tmp: Pa
              "In order, as `reproduce.log` recorded them (a stage that was resumed appears more than once):", ""]
     lines += [f"    {c}" for c in commands] or ["    (no reproduce.log in the run)"]
     lines += ["", "## Wall time of each stage", "", "| stage | wall | CPU | parts | machine |", "|---|---|---|---|---|"]
-    for stage, entry in timings.items():
-        lines.append(f"| {stage} | {fmt_duration(entry.get('wall_s'))} | {fmt_duration(entry.get('cpu_s'))} | "
-                     f"{entry.get('parts', 1)} | {entry.get('machine', '')} |")
-    total = sum(e.get("wall_s", 0.0) for e in timings.values())
+    for k, entries in timings:
+        for stage, entry in entries.items():
+            name = f"round{k}/{stage}" if k else stage  # as the reproduce plan names them
+            lines.append(f"| {name} | {fmt_duration(entry.get('wall_s'))} | {fmt_duration(entry.get('cpu_s'))} | "
+                         f"{entry.get('parts', 1)} | {entry.get('machine', '')} |")
+    total = sum(e.get("wall_s", 0.0) for _, entries in timings for e in entries.values())
     lines += [f"| all | {fmt_duration(total)} | | | |", "", "## Files", "", "| path | size |", "|---|---|"]
     for path in sorted(p for p in tmp.iterdir()):
         lines.append(f"| `{path.name}` | {_size(path) / 2**20:.1f} MiB |")

@@ -1,14 +1,15 @@
 """``python -m reports reproduce``: the whole pipeline, one stage command after another, with one progress view.
 
-Each stage is its own subprocess, ``python -m <package> <command> --experiment E --preset P --run-dir D`` (plus
-any ``--section.field`` overrides given to reproduce). Every stage command exits 0 at once when its work is
-complete and resumes where it stopped when it is not, so reproduce itself keeps no state: running it again after
-a kill or a failure resumes the pipeline. Before starting a stage, reproduce asks the stage's own completeness
-check (``Stage.done``, e.g. :func:`vae.train.is_complete`) with the config that stage would resolve; a current
-stage is skipped without a subprocess, so a complete run re-runs in seconds and records nothing. The stage's own output passes through line by line above one tqdm bar
-over the stages; progress-bar updates of the stage (carriage returns) show in the bar's postfix. The output of
-every stage is also appended to ``<run>/reproduce.log``. A failing stage stops the pipeline with its name and
-exit code.
+Each stage is its own subprocess, ``python -m <package> <command> --experiment E --preset P --run-dir D`` (plus any
+``--section.field`` overrides given to reproduce). With ``iterate.rounds`` (Doom), the rounds of iterative training
+follow the run folder's own stages, each in its own folder ``<run>/round{k}`` (:mod:`reports.iterate`). Every stage
+command exits 0 at once when its work is complete and resumes where it stopped when it is not, so reproduce itself
+keeps no state: running it again after a kill or a failure resumes the pipeline. Before starting a stage, reproduce
+asks the stage's own completeness check (``Stage.done``, e.g. :func:`vae.train.is_complete`) with the config that
+stage would resolve; a current stage is skipped without a subprocess, so a complete run re-runs in seconds and
+records nothing. The stage's own output passes through line by line above one tqdm bar over the stages; progress-bar
+updates of the stage (carriage returns) show in the bar's postfix. The output of every stage is also appended to
+``<run>/reproduce.log``. A failing stage stops the pipeline with its name and exit code.
 """
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from tqdm import tqdm
 
+from common.cli import read_run_config
 from common.config import SECTIONS, Config, ConfigError, make_config
 from common.run_layout import RunLayout
 _ROOT = Path(__file__).resolve().parents[1]
@@ -37,11 +40,12 @@ class Stage:
     command: str
     extra: tuple[str, ...] = ()  # flags of the command that are not settings (e.g. --dream)
     settings: tuple[tuple[str, str], ...] = ()  # ("section.field", value) the stage runs with
-    done: str = ""  # "module:function(cfg, run_dir) -> bool", the stage's own completeness check
+    done: str = ""  # "module:function(cfg, run_dir[, tag]) -> bool", the stage's own completeness check
+    tag: str | None = None  # a tagged controller folder <run>/controller-TAG (--tag)
 
     def argv(self, cfg: Config, run_dir: Path, overrides: list[str]) -> list[str]:
         own = [item for dotted, value in self.settings for item in (f"--{dotted}", value)]
-        return [sys.executable, "-m", self.package, self.command, *self.extra, "--experiment", cfg.experiment,
+        return [sys.executable, "-m", self.package, self.command, *self.flags, "--experiment", cfg.experiment,
                 "--preset", cfg.preset, "--run-dir", str(run_dir), *own, *overrides]
 
     def is_done(self, cfg: Config, run_dir: Path, overrides: list[str]) -> bool:
@@ -56,38 +60,100 @@ class Stage:
         except ConfigError:
             return False  # let the stage itself report it
         module, _, function = self.done.partition(":")
-        return bool(getattr(importlib.import_module(module), function)(stage_cfg, run_dir))
+        check = getattr(importlib.import_module(module), function)
+        return bool(check(stage_cfg, run_dir) if self.tag is None else check(stage_cfg, run_dir, self.tag))
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """The command's own flags: ``extra``, then ``--tag TAG``."""
+        return (*self.extra, *(("--tag", self.tag) if self.tag else ()))
 
     @property
     def label(self) -> str:
-        return " ".join([self.package, self.command, *self.extra])
+        return " ".join([self.package, self.command, *self.flags])
 
 
 def stages(cfg: Config) -> list[Stage]:
-    """collect -> V train -> encode -> M train -> C train -> evaluate (real; Doom also dream; CarRacing also the
-    V-only C and the fast env's score) -> report."""
+    """The run folder's own stages. Without iterative rounds: collect -> V train -> encode -> M train -> C train ->
+    evaluate (real; Doom also dream; CarRacing also the V-only C and the fast env's score) -> report. With
+    iterate.rounds (Doom): the first pass up to C and its validation scores; the rounds follow
+    (:func:`reports.iterate.round_stages`) and the last one ends with the final score and the report."""
     out = [Stage("collect", "envs", "collect", done="envs.collect:is_complete"),
            Stage("vae_train", "vae", "train", done="vae.train:is_complete"),
            Stage("vae_encode", "vae", "encode", done="vae.encode:is_complete"),
            Stage("rnn_train", "rnn", "train", done="rnn.train:is_complete"),
-           Stage("controller_train", "controller", "train", done="reports.reproduce:controller_done"),
-           Stage("evaluate", "controller", "evaluate", done="reports.reproduce:real_score_done")]
+           Stage("controller_train", "controller", "train", done="reports.reproduce:controller_done")]
+    if cfg.iterate.rounds:
+        return out + validation_stages()
+    out += final_stages(cfg)
+    return out
+
+
+def validation_stages() -> list[Stage]:
+    """A candidate agent's scores on the validation seeds, real and dream (which round did best, the dream-real
+    gap per round), never on the test seeds."""
+    split = (("evaluate.split", "validation"),)
+    return [Stage("validate", "controller", "evaluate", settings=split, done="reports.reproduce:real_score_done"),
+            Stage("validate_dream", "controller", "evaluate", ("--dream",), split,
+                  done="reports.reproduce:dream_score_done")]
+
+
+def final_stages(cfg: Config) -> list[Stage]:
+    """The final agent's scores on the test seeds, then the report."""
+    out = [Stage("evaluate", "controller", "evaluate", done="reports.reproduce:real_score_done")]
     if cfg.experiment == "doom":
         # The dream score at the run's τ (es.temperature, which the evaluate command reads from the config).
         out.append(Stage("evaluate_dream", "controller", "evaluate", ("--dream",),
                          done="reports.reproduce:dream_score_done"))
+        out += temperature_stages(cfg)
     else:
         # The paper's "V only" row (C on z alone, same CMA-ES budget), and the full agent's score in the fast
         # env beside the gymnasium one.
         v_only = (("controller.inputs", "z"),)
-        out += [Stage(f"controller_train-{V_ONLY_TAG}", "controller", "train", ("--tag", V_ONLY_TAG), v_only,
-                      done="reports.reproduce:v_only_controller_done"),
-                Stage(f"evaluate-{V_ONLY_TAG}", "controller", "evaluate", ("--tag", V_ONLY_TAG), v_only,
-                      done="reports.reproduce:v_only_score_done"),
+        out += [Stage(f"controller_train-{V_ONLY_TAG}", "controller", "train", (), v_only,
+                      done="reports.reproduce:controller_done", tag=V_ONLY_TAG),
+                Stage(f"evaluate-{V_ONLY_TAG}", "controller", "evaluate", (), v_only,
+                      done="reports.reproduce:real_score_done", tag=V_ONLY_TAG),
                 Stage("evaluate_envpool", "controller", "evaluate", settings=(("evaluate.backend", "envpool"),),
                       done="reports.reproduce:real_score_done")]
     out.append(Stage("report", "reports", "make", done="reports.make:is_current"))
     return out
+
+
+def temperature_stages(cfg: Config) -> list[Stage]:
+    """The paper's τ table (Doom, evaluate.temperatures): per τ a C trained in the final M's dream at that τ
+    (<run>/controller-tau{τ}), scored on the validation seeds in the real game and in the dream at its τ."""
+    from common.config import temperatures
+
+    out = []
+    for tau in temperatures(cfg):
+        tag, at = f"tau{tau:.2f}", (("es.temperature", f"{tau:g}"),)
+        split = at + (("evaluate.split", "validation"),)
+        out += [Stage(f"controller_train-{tag}", "controller", "train",
+                      settings=at + (("es.generations", str(cfg.evaluate.temperature_generations)),),
+                      done="reports.reproduce:controller_done", tag=tag),
+                Stage(f"validate-{tag}", "controller", "evaluate", settings=split,
+                      done="reports.reproduce:real_score_done", tag=tag),
+                Stage(f"validate_dream-{tag}", "controller", "evaluate", ("--dream",), split,
+                      done="reports.reproduce:dream_score_done", tag=tag)]
+    return out
+
+
+@dataclass(frozen=True)
+class Block:
+    """Stages that run in one run folder: the run itself, or round k of iterative training (<run>/round{k}),
+    which ``prepare()`` builds from the round before it when it does not exist yet."""
+    run_dir: Path
+    stages: list[Stage]
+    prepare: Callable[[], None] | None = None
+    label: str = ""  # prefix of the stage names in the progress view ("round1/")
+
+
+def plan(cfg: Config, run_dir: Path) -> list[Block]:
+    """The run folder's stages, then one block per round of iterative training (iterate.rounds)."""
+    from reports.iterate import round_blocks
+
+    return [Block(run_dir, stages(cfg))] + round_blocks(cfg, run_dir)
 
 
 V_ONLY_TAG = "z"  # <run>/controller-z: CarRacing's C on z alone
@@ -105,18 +171,10 @@ def real_score_done(cfg: Config, run_dir: Path, tag: str | None = None) -> bool:
     return is_current(cfg, run_dir, dream=False, tag=tag)
 
 
-def v_only_controller_done(cfg: Config, run_dir: Path) -> bool:
-    return controller_done(cfg, run_dir, V_ONLY_TAG)
-
-
-def v_only_score_done(cfg: Config, run_dir: Path) -> bool:
-    return real_score_done(cfg, run_dir, V_ONLY_TAG)
-
-
-def dream_score_done(cfg: Config, run_dir: Path) -> bool:
+def dream_score_done(cfg: Config, run_dir: Path, tag: str | None = None) -> bool:
     from controller.evaluate import is_current
 
-    return is_current(cfg, run_dir, dream=True)
+    return is_current(cfg, run_dir, dream=True, tag=tag)
 
 
 class StageFailed(RuntimeError):
@@ -174,7 +232,14 @@ def _run_stage(stage: Stage, argv: list[str], bar: tqdm, log) -> None:
 
 def reproduce(cfg: Config, run_dir: Path, overrides: list[str]) -> int:
     """Run every stage in order; return 0, or the failing stage's exit code after naming it."""
-    return run_stages(stages(cfg), cfg, run_dir, overrides)
+    if RunLayout(run_dir).iterate_info.exists():
+        raise ConfigError(f"--run-dir {run_dir} is a round of iterative training; run reproduce on the run "
+                          f"folder that holds it")
+    from reports.iterate import check_overrides
+
+    check_overrides(cfg, overrides)
+    run_dir = for_stages(run_dir)
+    return run_blocks(plan(cfg, run_dir), cfg, run_dir, overrides)
 
 
 def for_stages(path: Path) -> Path:
@@ -182,47 +247,62 @@ def for_stages(path: Path) -> Path:
     return path if Path.cwd().resolve() == _ROOT else path.resolve()
 
 
-def run_stages(plan: list[Stage], cfg: Config, run_dir: Path, overrides: list[str]) -> int:
-    """Run ``plan`` in order, logging to <run>/reproduce.log; 0, or the failing stage's exit code after naming it."""
+def run_stages(stage_list: list[Stage], cfg: Config, run_dir: Path, overrides: list[str]) -> int:
+    """Run ``stage_list`` in ``run_dir``; see :func:`run_blocks`."""
     run_dir = for_stages(run_dir)
+    return run_blocks([Block(run_dir, stage_list)], cfg, run_dir, overrides)
+
+
+def run_blocks(blocks: list[Block], cfg: Config, run_dir: Path, overrides: list[str]) -> int:
+    """Run every block's stages in order under one progress bar, logging to <run>/reproduce.log; 0, or the failing
+    stage's exit code after naming it. A block's stages see its folder's config (a round's own config.json)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     done: list[tuple[str, float]] = []
-    print(f"[reproduce] {cfg.experiment}, preset {cfg.preset}, run dir {run_dir}: "
-          f"{' -> '.join(s.name for s in plan)}", flush=True)
+    names = [f"{b.label}{s.name}" for b in blocks for s in b.stages]
+    print(f"[reproduce] {cfg.experiment}, preset {cfg.preset}, run dir {run_dir}: {' -> '.join(names)}",
+          flush=True)
     log_file = RunLayout(run_dir).reproduce_log
+    total, i = len(names), 0
     with open(log_file, "a", encoding="utf-8") as log, \
-            tqdm(total=len(plan), unit="stage", dynamic_ncols=True, file=sys.stderr, disable=None,
+            tqdm(total=total, unit="stage", dynamic_ncols=True, file=sys.stderr, disable=None,
                  bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} stages [{elapsed}]{postfix}") as bar:
-        for i, stage in enumerate(plan, 1):
-            bar.set_description_str(f"[{i}/{len(plan)}] {stage.name}")
-            bar.set_postfix_str("")
-            argv = stage.argv(cfg, run_dir, overrides)
-            command = " ".join(["python", *argv[1:]])
-            if stage.is_done(cfg, run_dir, overrides):
-                tqdm.write(f"[reproduce] stage {i}/{len(plan)} {stage.name}: complete, skipped", file=sys.stdout)
-                done.append((stage.name, 0.0))
+        for block in blocks:
+            if block.prepare is not None and not RunLayout(block.run_dir).config.exists():
+                block.prepare()
+                tqdm.write(f"[reproduce] {block.run_dir}: prepared from the round before", file=sys.stdout)
+            block_cfg = read_run_config(block.run_dir) if block.prepare is not None else cfg
+            for stage in block.stages:
+                i += 1
+                name = f"{block.label}{stage.name}"
+                bar.set_description_str(f"[{i}/{total}] {name}")
+                bar.set_postfix_str("")
+                argv = stage.argv(block_cfg, block.run_dir, overrides)
+                command = " ".join(["python", *argv[1:]])
+                if stage.is_done(block_cfg, block.run_dir, overrides):
+                    tqdm.write(f"[reproduce] stage {i}/{total} {name}: complete, skipped", file=sys.stdout)
+                    done.append((name, 0.0))
+                    bar.update(1)
+                    continue
+                tqdm.write(f"[reproduce] stage {i}/{total} {name}: {command}", file=sys.stdout)
+                log.write(f"\n===== {time.strftime('%Y-%m-%d %H:%M:%S')} {command}\n")
+                t0 = time.monotonic()
+                try:
+                    _run_stage(stage, argv, bar, log)
+                except StageFailed as err:
+                    bar.close()
+                    print(f"\n[reproduce] FAILED at stage {i}/{total} {name}: `{command}` exited with "
+                          f"code {err.code}. Its last lines:", file=sys.stderr)
+                    for line in err.tail:
+                        print(f"    {line}", file=sys.stderr)
+                    print(f"[reproduce] full output in {log_file}; fix the cause and run the same "
+                          f"reproduce command again to resume from this stage.", file=sys.stderr)
+                    return err.code if 0 < err.code < 128 else 1
+                done.append((name, time.monotonic() - t0))
+                tqdm.write(f"[reproduce] stage {name} done in {done[-1][1]:.1f} s", file=sys.stdout)
                 bar.update(1)
-                continue
-            tqdm.write(f"[reproduce] stage {i}/{len(plan)} {stage.name}: {command}", file=sys.stdout)
-            log.write(f"\n===== {time.strftime('%Y-%m-%d %H:%M:%S')} {command}\n")
-            t0 = time.monotonic()
-            try:
-                _run_stage(stage, argv, bar, log)
-            except StageFailed as err:
-                bar.close()
-                print(f"\n[reproduce] FAILED at stage {i}/{len(plan)} {stage.name}: `{command}` exited with "
-                      f"code {err.code}. Its last lines:", file=sys.stderr)
-                for line in err.tail:
-                    print(f"    {line}", file=sys.stderr)
-                print(f"[reproduce] full output in {log_file}; fix the cause and run the same "
-                      f"reproduce command again to resume from this stage.", file=sys.stderr)
-                return err.code if 0 < err.code < 128 else 1
-            done.append((stage.name, time.monotonic() - t0))
-            tqdm.write(f"[reproduce] stage {stage.name} done in {done[-1][1]:.1f} s", file=sys.stdout)
-            bar.update(1)
-    total = time.monotonic() - started
-    print(f"[reproduce] all {len(plan)} stages done in {total:.1f} s: "
+    elapsed = time.monotonic() - started
+    print(f"[reproduce] all {total} stages done in {elapsed:.1f} s: "
           + ", ".join(f"{n} {s:.1f} s" for n, s in done), flush=True)
-    print(f"[reproduce] report: {RunLayout(run_dir).report_md}", flush=True)
+    print(f"[reproduce] report: {RunLayout(blocks[-1].run_dir).report_md}", flush=True)
     return 0

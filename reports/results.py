@@ -65,11 +65,52 @@ def collect_results(cfg: Config, run_dir: Path) -> tuple[dict, list[dict], dict]
     }
     if isinstance(timings, dict) and "error" in timings:
         results["tables"]["cost_error"] = timings["error"]
+    rounds = rounds_summary(cfg, run_dir)
+    if rounds is not None:  # iterative training: every round's cost, and each round's C on the validation seeds
+        results["rounds"] = rounds
+        results["tables"]["cost"] = tables.cost_table_rounds(
+            [(_round_prefix(r["round"]), r.pop("timings")) for r in rounds])
     if cfg.experiment == "carracing":
         results["tables"]["carracing"] = tables.carracing_table(controllers)
     else:
         results["tables"]["doom"] = tables.doom_table(controllers)
     return results, controllers, reference
+
+
+def _round_prefix(k: int) -> str:
+    return "" if k == 0 else f"round{k}/"  # the stage names of the reproduce plan
+
+
+def rounds_summary(cfg: Config, run_dir: Path) -> list[dict] | None:
+    """Iterative training (Doom): one entry per pass, from the first (the run folder) to this round, following
+    each round's iterate.json back; None for a run without rounds. Each entry: episodes, M's steps, the round's
+    C on the validation seeds (real, and dream at the run's τ) and the folder's timings."""
+    from controller.evaluate import result_path
+    from reports.iterate import passes
+
+    chain = passes(run_dir)
+    if chain == [(0, Path(run_dir))]:
+        return None
+    rows = []
+    for k, folder in chain:
+        layout = RunLayout(folder)
+        stored = tables.guarded(tables.read_json, layout.config)
+        done = tables.guarded(tables.read_json, layout.rnn_done)
+        out = layout.controller().dir
+        real = tables.guarded(tables.read_json, result_path(out, False, None, split="validation"))
+        dream = tables.guarded(tables.read_json, result_path(out, True, cfg.es.temperature, split="validation"))
+        timings = tables.guarded(tables.read_json, layout.timings)
+        real = tables.short_score(tables.score_summary(real), se=True)
+        dream = tables.short_score(tables.score_summary(dream), se=True)
+        both = real and dream and "error" not in real and "error" not in dream
+        rows.append({"round": k, "folder": str(folder),
+                     "episodes": (stored or {}).get("collect", {}).get("episodes") if isinstance(stored, dict)
+                     else None,
+                     "m_steps": done.get("steps") if isinstance(done, dict) else None,
+                     "validation_real": real, "validation_dream": dream,
+                     "dream_minus_real": dream["mean"] - real["mean"] if both else None,
+                     "timings": timings if isinstance(timings, dict) and "error" not in timings else {}})
+    return rows
 
 
 def m_diagnostics(cfg: Config, run_dir: Path) -> dict | None:

@@ -18,17 +18,20 @@ from common.config import EvalConfig
 from common.run_layout import ControllerLayout
 from reports import published
 
-STAGES = ("collect", "vae_train", "vae_encode", "rnn_train", "controller_train", "evaluate", "evaluate_dream")
+STAGES = ("collect", "vae_train", "vae_encode", "rnn_train", "controller_train", "validate", "validate_dream",
+          "evaluate", "evaluate_dream")
 STAGE_COMMANDS = {
     "collect": "python -m envs collect", "vae_train": "python -m vae train", "vae_encode": "python -m vae encode",
     "rnn_train": "python -m rnn train", "controller_train": "python -m controller train",
     "evaluate": "python -m controller evaluate", "evaluate_dream": "python -m controller evaluate --dream",
+    "validate": "python -m controller evaluate --evaluate.split validation",
+    "validate_dream": "python -m controller evaluate --dream --evaluate.split validation",
     "controller_train-z": "python -m controller train --tag z --controller.inputs z",
     "evaluate-z": "python -m controller evaluate --tag z --controller.inputs z",
     "evaluate_envpool": "python -m controller evaluate --evaluate.backend envpool",
 }
 NOT_RUN = "not run"
-_DREAM_FILE = re.compile(r"^evaluation_dream_tau(\d+(?:\.\d+)?)\.json$")
+_DREAM_FILE = re.compile(r"^evaluation_dream_tau(\d+(?:\.\d+)?)(_validation)?\.json$")
 
 
 class UnreadableFile(ValueError):
@@ -87,19 +90,26 @@ def score_summary(evaluation: dict | None) -> dict | None:
 
 
 def controller_summary(folder: Path) -> dict:
-    """Everything one controller folder holds, as numbers (None where a file is missing)."""
+    """Everything one controller folder holds, as numbers (None where a file is missing); the real score is the
+    one on the run's own test seeds (evaluation_real.json, see :func:`controller.evaluate.evaluation_file`)."""
     files = ControllerLayout(folder)
     history = guarded(read_csv, files.history)
     evals = guarded(read_csv, files.eval_history)
     best = guarded(read_json, files.best)
-    dream = {}
+    dream, dream_validation = {}, {}
     for path in sorted(folder.glob("evaluation_dream_tau*.json")):
         match = _DREAM_FILE.match(path.name)
         if match:
-            dream[temperature_key(float(match.group(1)))] = score_summary(guarded(read_json, path))
+            found = dream_validation if match.group(2) else dream
+            found[temperature_key(float(match.group(1)))] = score_summary(guarded(read_json, path))
     out: dict[str, Any] = {"folder": folder.name, "history": history, "eval_history": evals,
                            "real": score_summary(guarded(read_json, files.evaluation(False, None, EvalConfig.seed, EvalConfig.seed))),
                            "dream": dream or None}
+    validation = files.evaluation(False, None, EvalConfig.seed, EvalConfig.seed, split="validation")
+    if validation.exists():  # scored on the validation seeds (a round's C, the τ table)
+        out["real_validation"] = score_summary(guarded(read_json, validation))
+    if dream_validation:
+        out["dream_validation"] = dream_validation
     fast = files.evaluation(False, None, EvalConfig.seed, EvalConfig.seed, "envpool")
     if fast.exists():  # CarRacing: the same controller scored in envpool's game (what it trained in)
         out["real_envpool"] = score_summary(guarded(read_json, fast))
@@ -168,9 +178,12 @@ def doom_table(controllers: Sequence[dict]) -> list[dict]:
         key = temperature_key(float(best["temperature"]))
         if key in ours:  # controller/ first; a second folder at the same τ is listed in its own row below
             key = f"{key} ({summary['folder']})"
-        dream = (summary.get("dream") or {}).get(temperature_key(float(best["temperature"])))
+        tau = temperature_key(float(best["temperature"]))
         ours[key] = {"folder": summary["folder"], "temperature": float(best["temperature"]),
-                     "dream": _short(dream), "real": _short(summary.get("real"))}
+                     "dream": short_score((summary.get("dream") or {}).get(tau), se=True),
+                     "real": short_score(summary.get("real"), se=True),
+                     "dream_validation": short_score((summary.get("dream_validation") or {}).get(tau), se=True),
+                     "real_validation": short_score(summary.get("real_validation"), se=True)}
     rows = []
     for tau, (dream, real) in published.DOOM_TEMPERATURES.items():
         key = temperature_key(tau)
@@ -182,10 +195,15 @@ def doom_table(controllers: Sequence[dict]) -> list[dict]:
     return sorted(rows, key=lambda r: (r["temperature"], r["ours"] is None or r["ours"]["folder"]))
 
 
-def _short(summary: dict | None) -> dict | None:
+def short_score(summary: dict | None, se: bool = False) -> dict | None:
+    """Mean, std, episodes (or the error) of a score summary; ``se``: also the standard error of the mean,
+    std / sqrt(episodes) (the τ table)."""
     if summary is None:
         return None
-    return {k: summary[k] for k in ("mean", "std", "episodes", "error") if k in summary}
+    out = {k: summary[k] for k in ("mean", "std", "episodes", "error") if k in summary}
+    if se and "error" not in out and out.get("episodes"):
+        out["se"] = out["std"] / math.sqrt(out["episodes"])
+    return out
 
 
 def count_parameters(cfg) -> dict:
@@ -243,7 +261,9 @@ def parameter_table(experiment: str, ours: dict, controllers: Sequence[dict]) ->
 def cost_table(timings: dict | None) -> list[dict]:
     """Wall and CPU seconds per stage from ``timings.json`` (stages in pipeline order, then any others)."""
     timings = timings or {}
-    names = list(STAGES) + sorted(k for k in timings if k not in STAGES)
+    # The validation stages exist only in runs with rounds of iterative training: no "not run" row elsewhere.
+    names = [n for n in STAGES if n in timings or not n.startswith("validate")]
+    names += sorted(k for k in timings if k not in STAGES)
     rows = []
     for name in names:
         entry = timings.get(name)
@@ -255,6 +275,17 @@ def cost_table(timings: dict | None) -> list[dict]:
     done = [r for r in rows if r["wall_s"] is not None]
     rows.append({"stage": "total", "command": "", "wall_s": sum(r["wall_s"] for r in done) if done else None,
                  "cpu_s": sum(r["cpu_s"] or 0.0 for r in done) if done else None, "parts": None, "machine": None})
+    return rows
+
+
+def cost_table_rounds(parts: list[tuple[str, dict]]) -> list[dict]:
+    """The cost table of every pass of iterative training, one after another: ``parts`` are (stage-name prefix,
+    timings) per round ("" for the first pass, "round1/", ...); one total row at the end."""
+    rows = []
+    for prefix, timings in parts:
+        rows += [dict(r, stage=prefix + r["stage"]) for r in cost_table(timings)[:-1] if r["wall_s"] is not None]
+    rows.append({"stage": "total", "command": "", "wall_s": sum(r["wall_s"] for r in rows) if rows else None,
+                 "cpu_s": sum(r["cpu_s"] or 0.0 for r in rows) if rows else None, "parts": None, "machine": None})
     return rows
 
 
@@ -284,7 +315,8 @@ def fmt_score(score: dict | None, digits: int = 1) -> str:
     if score.get("std") is not None:
         text += f" ± {fmt_number(score['std'], digits)}"
     if score.get("episodes") is not None:
-        text += f" ({score['episodes']} ep.)"
+        se = f"SE {fmt_number(score['se'], digits)}, " if score.get("se") is not None else ""
+        text += f" ({se}{score['episodes']} ep.)"
     return text
 
 

@@ -26,37 +26,65 @@ def _reproduce(experiment: str, run_dir: Path, timeout: float) -> subprocess.Com
 
 @pytest.mark.slow
 def test_tiny_doom_pipeline_end_to_end(tmp_path):
+    """The first pass, one round of iterative training (tiny: iterate.rounds 1) and the τ table (tiny: τ 1.30),
+    then the report of the last round, from one command."""
     run = tmp_path / "doom-tiny"
+    final = run / "round1"
     t0 = time.monotonic()
     result = _reproduce("doom", run, timeout=1200)
     first = time.monotonic() - t0
     assert result.returncode == 0, f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     print(f"tiny doom pipeline: {first:.1f} s")
 
-    report = run / "report"
+    report = final / "report"
     results = json.loads((report / "results.json").read_text())
     assert EXPECTED_KEYS <= set(results)
     assert results["experiment"] == "doom" and results["preset"] == "tiny"
     assert results["data"]["rollout_files"] > 0 and results["data"]["vae_model"] and results["data"]["rnn_model"]
     main = results["controllers"][0]
     assert main["folder"] == "controller" and main["training"]["generations"] >= 1
-    real = json.loads((run / "controller" / "evaluation_real.json").read_text())
+    real = json.loads((final / "controller" / "evaluation_real.json").read_text())
+    assert real["seeds"][0] == 40_000_000  # the Doom experiment's fresh test range
     assert main["real"]["mean"] == real["mean"] and main["real"]["scores"] == real["scores"]
     assert main["dream"], "the dream evaluation at the run's τ is missing"
     tau_row = next(r for r in results["tables"]["doom"] if r["ours"] and r["ours"]["folder"] == "controller")
     assert tau_row["ours"]["real"]["mean"] == real["mean"]
+    # The τ table: C at τ 1.30 in the final M's dream, scored on the validation seeds only.
+    sweep = next(r for r in results["tables"]["doom"] if r["ours"] and r["ours"]["folder"] == "controller-tau1.30")
+    validation = json.loads((final / "controller-tau1.30" / "evaluation_real_validation.json").read_text())
+    assert sweep["ours"]["real_validation"]["mean"] == validation["mean"] and sweep["ours"]["real"] is None
+    assert all(s >= 500_000_000 for s in validation["seeds"])
     cost = {r["stage"]: r for r in results["tables"]["cost"]}
-    for stage in ("collect", "vae_train", "vae_encode", "rnn_train", "controller_train", "evaluate",
-                  "evaluate_dream"):
-        assert cost[stage]["wall_s"] is not None, f"timings.json lacks {stage}"
+    for stage in ("collect", "vae_train", "vae_encode", "rnn_train", "controller_train", "validate",
+                  "validate_dream", "round1/collect", "round1/rnn_train", "round1/controller_train",
+                  "round1/evaluate", "round1/evaluate_dream", "round1/controller_train-tau1.30"):
+        assert cost[stage]["wall_s"] is not None, f"the cost table lacks {stage}"
+    assert [r["round"] for r in results["rounds"]] == [0, 1]
+    assert results["rounds"][0]["validation_real"]["mean"] == json.loads(
+        (run / "controller" / "evaluation_real_validation.json").read_text())["mean"]
     for part in ("V", "M", "C"):
         row = next(p for p in results["tables"]["parameters"] if p["part"] == part)
         assert row["ours"] == row["published"]["count"], row
     text = (report / "REPORT.md").read_text()
+    assert "1 round of iterative training" in text.splitlines()[0]
     for name, entry in results["figures"].items():
         assert "file" in entry, f"figure {name}: {entry}"
         assert (report / entry["file"]).stat().st_size > 1000
         assert f"]({entry['file']})" in text
+
+    # The round: the first pass's agent (plus exploration) collected 2 more episodes into the round's folder, M
+    # went on there, a fresh C was trained; the first pass is left as it was and scored on validation seeds only.
+    from envs import episodes
+
+    assert len(episodes.list_episode_files(run / "rollouts")) == 4
+    assert len(episodes.list_episode_files(final / "rollouts")) == 6
+    assert len(episodes.list_episode_files(final / "series")) == 6
+    for index in (4, 5):  # collected with the config's collect.seed + index, as every episode
+        ep = episodes.load_rollout(episodes.episode_path(final / "rollouts", index), 1)
+        assert (int(ep["seed"]) - index) % 1_000_003 == 0 and len(ep["obs"]) > 20
+    assert json.loads((final / "config.json").read_text())["collect"]["policy"] == "agent"
+    assert results["rounds"][1]["m_steps"] == results["rounds"][0]["m_steps"] + 4  # iterate.rnn_steps
+    assert not (run / "controller" / "evaluation_real.json").exists()
 
     # The report's GIFs of the agent (the episodes of the frame strip), linked from REPORT.md.
     for mode in ("real", "dream"):
@@ -64,48 +92,27 @@ def test_tiny_doom_pipeline_end_to_end(tmp_path):
         assert episode["video"] == f"agent_{mode}.gif" and f"]({episode['video']})" in text
         assert (report / episode["video"]).stat().st_size > 1000
 
-    # A second run finds every stage complete: nothing is run, recorded or rewritten.
-    timings = (run / "timings.json").read_text()
+    # A second run finds every stage of every round complete: nothing is run, recorded or rewritten.
+    timings = [(p / "timings.json").read_text() for p in (run, final)]
     stamps = {p: p.stat().st_mtime_ns for p in run.rglob("*") if p.is_file() and p.name != "reproduce.log"}
     t0 = time.monotonic()
     again = _reproduce("doom", run, timeout=600)
     second = time.monotonic() - t0
     assert again.returncode == 0, again.stderr[-4000:]
     print(f"second run (all stages complete): {second:.1f} s")
-    assert again.stdout.count("complete, skipped") == 8, again.stdout[-3000:]
-    assert (run / "timings.json").read_text() == timings
+    assert again.stdout.count("complete, skipped") == 19, again.stdout[-3000:]
+    assert [(p / "timings.json").read_text() for p in (run, final)] == timings
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+    # reproduce runs on the run folder, not on one of its rounds.
+    refused = subprocess.run([sys.executable, "-m", "reports", "reproduce", "--run-dir", str(final)], cwd=ROOT,
+                             capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "is a round of iterative training" in refused.stderr
 
     # `reports videos` (for a committed folder's report) replays the same episodes into the same report.
     before = (report / "REPORT.md").read_text()
     (report / "agent_real.gif").unlink()
-    videos = subprocess.run([sys.executable, "-m", "reports", "videos", "--run-dir", str(run)], cwd=ROOT,
+    videos = subprocess.run([sys.executable, "-m", "reports", "videos", "--run-dir", str(final)], cwd=ROOT,
                             capture_output=True, text=True, timeout=600)
     assert videos.returncode == 0, videos.stderr[-3000:]
     assert (report / "agent_real.gif").exists() and "Watch the agent" in (report / "REPORT.md").read_text()
     assert (report / "REPORT.md").read_text().split("Watch the agent")[0] == before.split("Watch the agent")[0]
-
-    # One round of iterative training: the trained agent (plus exploration) collects 2 more episodes, M goes on,
-    # a new C is trained and scored; the first run is left as it was.
-    rollouts_before = sorted(p.name for p in (run / "rollouts").iterdir())
-    m_steps = len((run / "rnn" / "history.csv").read_text().splitlines()) - 1
-    nxt = tmp_path / "doom-tiny-iter1"
-    argv = [sys.executable, "-m", "reports", "iterate", "--from", str(run), "--run-dir", str(nxt), "--add-episodes", "2"]
-    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    from envs import episodes
-
-    assert sorted(p.name for p in (run / "rollouts").iterdir()) == rollouts_before
-    assert len(episodes.list_episode_files(nxt / "rollouts")) == 6
-    assert len(episodes.list_episode_files(nxt / "series")) == 6
-    for index in (4, 5):  # collected with the config's collect.seed + index, as every episode
-        ep = episodes.load_rollout(episodes.episode_path(nxt / "rollouts", index), 1)
-        assert (int(ep["seed"]) - index) % 1_000_003 == 0 and len(ep["obs"]) > 20
-    assert json.loads((nxt / "config.json").read_text())["collect"]["policy"] == "agent"
-    assert len((nxt / "rnn" / "history.csv").read_text().splitlines()) - 1 > m_steps  # M went on
-    assert (nxt / "controller" / "evaluation_real.json").exists() and (nxt / "report" / "REPORT.md").exists()
-    # Complete: the same command resumes and finds nothing to do; a folder not made from this run is refused.
-    assert subprocess.run(argv, cwd=ROOT, capture_output=True, timeout=600).returncode == 0
-    refused = subprocess.run(argv[:5] + [str(nxt), "--run-dir", str(run), "--add-episodes", "2"], cwd=ROOT,
-                             capture_output=True, text=True)
-    assert refused.returncode == 2 and "not made from" in refused.stderr

@@ -348,7 +348,8 @@ def test_reproduce_runs_stages_in_order_and_names_the_failing_one(tmp_path, monk
     plan = [rep.Stage("collect", "fakestage", "one"), rep.Stage("vae_train", "fakestage", "boom"),
             rep.Stage("vae_encode", "fakestage", "never")]
     monkeypatch.setattr(rep, "stages", lambda cfg: plan)
-    code = rep.reproduce(make_config("doom", "tiny"), run, ["--es.generations", "3"])
+    single = make_config("doom", "tiny", {"iterate.rounds": 0})  # one pass: the plan is the three stages
+    code = rep.reproduce(single, run, ["--es.generations", "3"])
     out, err = capsys.readouterr()
     assert code == 3
     assert (run / "calls.txt").read_text().split() == ["one", "boom"]
@@ -357,17 +358,34 @@ def test_reproduce_runs_stages_in_order_and_names_the_failing_one(tmp_path, monk
     assert "stage boom last line" in RunLayout(run).reproduce_log.read_text()
     # Fixed, the same command goes through every stage (the stage commands themselves skip complete work).
     plan[1] = rep.Stage("vae_train", "fakestage", "two")
-    assert rep.reproduce(make_config("doom", "tiny"), run, []) == 0
+    assert rep.reproduce(single, run, []) == 0
     assert (run / "calls.txt").read_text().split() == ["one", "boom", "one", "two", "never"]
     assert "all 3 stages done" in capsys.readouterr().out
 
 
-def test_reproduce_plan_matches_the_pipeline():
-    from reports.reproduce import stages
+def test_reproduce_plan_matches_the_pipeline(tmp_path):
+    from reports.reproduce import plan, stages
 
-    doom = [s.label for s in stages(make_config("doom", "tiny"))]
+    doom = [s.label for s in stages(make_config("doom", "tiny", {"iterate.rounds": 0, "evaluate.temperatures": ""}))]
     assert doom == ["envs collect", "vae train", "vae encode", "rnn train", "controller train",
                     "controller evaluate", "controller evaluate --dream", "reports make"]
+    # Two rounds of iterative training: the first pass and round 1 end at their validation scores, round 2 (in
+    # <run>/round2) with the final test scores and the report.
+    blocks = plan(make_config("doom", "small"), tmp_path)
+    assert [b.run_dir for b in blocks] == [tmp_path, tmp_path / "round1", tmp_path / "round2"]
+    names = [[s.name for s in b.stages] for b in blocks]
+    assert names[0] == ["collect", "vae_train", "vae_encode", "rnn_train", "controller_train", "validate",
+                        "validate_dream"]
+    assert names[1] == ["collect", "vae_encode", "rnn_train", "controller_train", "validate", "validate_dream"]
+    # ... and the paper's τ table: a C per other τ, in the final M's dream, scored on the validation seeds only.
+    taus = [f"{kind}-tau{t}" for t in ("0.10", "0.50", "1.00", "1.30")
+            for kind in ("controller_train", "validate", "validate_dream")]
+    assert names[2] == names[1] + ["evaluate", "evaluate_dream"] + taus + ["report"]
+    assert all(dict(s.settings).get("evaluate.split") == "validation" for b in blocks for s in b.stages
+               if s.name.startswith("validate"))
+    tau = next(s for s in blocks[2].stages if s.name == "controller_train-tau0.50")
+    assert tau.label == "controller train --tag tau0.50" and dict(tau.settings) == {"es.temperature": "0.5",
+                                                                                  "es.generations": "10"}
     car = [s.name for s in stages(make_config("carracing", "tiny"))]
     assert car == ["collect", "vae_train", "vae_encode", "rnn_train", "controller_train", "evaluate",
                    "controller_train-z", "evaluate-z", "evaluate_envpool", "report"]  # + the V-only C, envpool score
@@ -420,7 +438,7 @@ def test_interrupted_reproduce_lets_the_stage_stop_cleanly(tmp_path, monkeypatch
     try:
         threading.Thread(target=interrupt, daemon=True).start()
         with pytest.raises(SystemExit):
-            rep.reproduce(make_config("doom", "tiny"), run, [])
+            rep.reproduce(make_config("doom", "tiny", {"iterate.rounds": 0}), run, [])
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert (run / "stopped.txt").read_text() == "recorded"

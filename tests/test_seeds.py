@@ -53,3 +53,40 @@ def test_collection_refuses_seeds_past_its_range(tmp_path):
     with pytest.raises(ConfigError, match="collection range"):
         collect(cfg, tmp_path)
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_validation_seeds_are_fixed_and_apart_from_the_cma_selection_and_test_seeds():
+    cfg = make_config("doom", "small", {"evaluate.split": "validation"})
+    chosen = evaluation_seeds(cfg)
+    assert chosen == list(range(500_000_000, 500_000_100))  # fixed: every candidate meets the same games
+    assert all(s in seeds.SELECTION for s in chosen)
+    assert not set(chosen) & set(eval_seeds(make_config("doom", "paper")))  # CMA-ES's own selection seeds
+    assert not set(chosen) & set(evaluation_seeds(make_config("doom", "small")))
+    # The Doom experiment's final agent is scored on a test range no earlier Doom agent met (10M, 20M, 30M..).
+    assert evaluation_seeds(make_config("doom", "small"))[0] == 40_000_000
+
+
+def test_validation_scores_have_their_own_file(tmp_path):
+    from common.cli import save_run_config
+    from controller.evaluate import evaluation_file
+
+    cfg = make_config("doom", "tiny")
+    save_run_config(cfg, tmp_path)  # the run's own test seeds name the plain file
+    assert evaluation_file(cfg, tmp_path / "controller", False).name == "evaluation_real.json"
+    validation = make_config("doom", "tiny", {"evaluate.split": "validation"})
+    assert evaluation_file(validation, tmp_path / "controller", False).name == "evaluation_real_validation.json"
+    assert evaluation_file(validation, tmp_path / "controller", True).name == \
+        "evaluation_dream_tau1.15_validation.json"
+    # A re-score from another first seed never overwrites the run's own score file.
+    other = make_config("doom", "tiny", {"evaluate.seed": 50_000_000})
+    assert evaluation_file(other, tmp_path / "controller", False).name == "evaluation_real_seed50000000.json"
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"evaluate.split": "holdout"}, "evaluate.split"),
+    ({"evaluate.temperatures": "1.0,warm"}, "comma-separated"),
+    ({"evaluate.temperatures": "0"}, "τ > 0"),
+])
+def test_bad_evaluation_settings_are_refused(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        make_config("doom", "tiny", overrides)

@@ -43,7 +43,7 @@ from common.run_layout import RunLayout
 from common.seeds import COLLECTION
 from common.threads import single_threaded_workers
 from common.timing import stage_timer
-from envs import env_kwargs, episodes
+from envs import episodes
 
 SEED_STRIDE = 1_000_003  # retry k of episode i uses seed + i + k * SEED_STRIDE, while inside the collection range
 # collect.policy values other than "random": "module:function" building a picklable factory(seed) -> policy from
@@ -57,20 +57,16 @@ def episode_seed(base_seed: int, index: int, attempt: int = 0) -> int:
 
 @dataclass(frozen=True)
 class Job:
-    """What a worker needs to collect episodes (picklable, built from the config)."""
+    """What a worker needs to collect episodes (picklable)."""
 
-    experiment: str
-    env_id: str
-    max_steps: int
-    env_kwargs: dict
-    max_hold: int
-    max_frames: int
-    min_frames: int
-    base_seed: int
-    action_size: int
+    cfg: Config  # the run's config: the env and the collect settings
     folder: str
     policy_factory: object = None  # picklable factory(seed) -> policy; None: the authors' random policy
-    cfg: dict | None = None  # the config, for batched collection (EpisodeBatch); None: one env per worker
+    batched: bool = False  # env.vector_envs episodes per worker at once (EpisodeBatch); else one env per worker
+
+    @property
+    def max_frames(self) -> int:
+        return min(self.cfg.collect.max_frames, self.cfg.env.max_steps)
 
 
 @dataclass(frozen=True)
@@ -84,13 +80,12 @@ class EpisodeResult:
 
 
 def make_env(job: Job):
-    import gymnasium as gym
+    """The collecting env: the experiment's registered env; CarRacing keeps stepping past the game's end, as the
+    authors' ``full_episode`` did."""
+    from envs import make_env as make_experiment_env
 
-    import envs  # noqa: F401 - registers the ids
-
-    kwargs = {"full_episode": True} if job.experiment == "carracing" else {}
-    return gym.make(job.env_id, max_episode_steps=job.max_steps, disable_env_checker=True, **kwargs,
-                    **job.env_kwargs)
+    kwargs = {"full_episode": True} if job.cfg.experiment == "carracing" else {}
+    return make_experiment_env(job.cfg, disable_env_checker=True, **kwargs)
 
 
 def run_episode(env, policy, seed: int, max_frames: int) -> dict[str, np.ndarray]:
@@ -127,37 +122,37 @@ def make_policy(job: Job, seed: int):
     from envs.random_policies import make_random_policy
 
     if job.policy_factory is None:
-        return make_random_policy(job.experiment, seed, job.max_hold)
+        return make_random_policy(job.cfg.experiment, seed, job.cfg.collect.max_hold)
     return job.policy_factory(seed)
 
 
 def collect_one(env, job: Job, index: int, alive=lambda: True) -> EpisodeResult | None:
     """Collect episode ``index`` (retrying short Doom episodes with derived seeds) and save it atomically."""
     discarded, attempt = 0, 0
-    while (seed := episode_seed(job.base_seed, index, attempt)) in COLLECTION:
+    min_frames = job.cfg.collect.min_frames
+    while (seed := episode_seed(job.cfg.collect.seed, index, attempt)) in COLLECTION:
         attempt += 1
         ep = run_episode(env, make_policy(job, seed), seed, job.max_frames)
         length = len(ep["obs"])
-        if length > job.min_frames:
+        if length > min_frames:
             return save_episode(job, index, seed, ep, attempt, discarded) if alive() else None
         discarded += length
-    raise RuntimeError(f"episode {index}: {attempt} attempts all had <= {job.min_frames} frames (every retry seed "
+    raise RuntimeError(f"episode {index}: {attempt} attempts all had <= {min_frames} frames (every retry seed "
                        f"of the collection range was used)")
 
 
 def collect_batch(job: Job, indices: list[int], alive=lambda: True) -> list[EpisodeResult]:
     """Collect episodes ``indices`` at once in an :class:`envs.vector.EpisodeBatch` (env.backend, e.g. envpool),
     each row with its own policy, and save each atomically; same files as :func:`collect_one` (CarRacing)."""
-    from common.config import config_from_dict
     from envs.vector import EpisodeBatch
 
-    seeds = [episode_seed(job.base_seed, i) for i in indices]
-    batch = EpisodeBatch(config_from_dict(job.cfg), seeds, full_episode=True)
+    seeds = [episode_seed(job.cfg.collect.seed, i) for i in indices]
+    batch = EpisodeBatch(job.cfg, seeds, full_episode=True)
     try:
         policies = [make_policy(job, s) for s in seeds]
         frames = batch.reset()
         record = [([], [], [], []) for _ in indices]  # frames, actions, rewards, dones
-        idle = np.zeros(job.action_size, np.float32)
+        idle = np.zeros(job.cfg.env.action_size, np.float32)
         for _ in range(job.max_frames):
             live = ~batch.done
             if not live.any():
@@ -198,7 +193,7 @@ def _on_sigterm(signum, frame) -> None:  # Pool.terminate(): close vizdoom (it i
 def _init_worker(job: Job, parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the parent
     signal.signal(signal.SIGTERM, _on_sigterm)
-    _WORKER.update(job=job, parent_pid=parent_pid, env=None if job.cfg else make_env(job))
+    _WORKER.update(job=job, parent_pid=parent_pid, env=None if job.batched else make_env(job))
     mp.util.Finalize(None, _close_worker_env, exitpriority=10)
 
 
@@ -309,12 +304,7 @@ def batched(cfg: Config) -> bool:
 
 
 def make_job(cfg: Config, run_dir: Path, factory=None) -> Job:
-    c = cfg.collect
-    return Job(experiment=cfg.experiment, env_id=cfg.env.env_id, max_steps=cfg.env.max_steps,
-               env_kwargs=env_kwargs(cfg), max_hold=c.max_hold,
-               max_frames=min(c.max_frames, cfg.env.max_steps), min_frames=c.min_frames, base_seed=c.seed,
-               action_size=cfg.env.action_size, folder=str(RunLayout(run_dir).rollouts), policy_factory=factory,
-               cfg=cfg.to_dict() if batched(cfg) else None)
+    return Job(cfg, str(RunLayout(run_dir).rollouts), factory, batched(cfg))
 
 
 def _pooled(job: Job, workers: int, fn, items):
@@ -334,7 +324,7 @@ def _pooled(job: Job, workers: int, fn, items):
 def _results(job: Job, todo: list[int], workers: int, vector: int = 1):
     """Yield EpisodeResults for ``todo``: in this process when one worker suffices, else in a spawned pool;
     ``vector`` episodes at a time per worker when the job is batched."""
-    if job.cfg is not None:
+    if job.batched:
         chunks = [todo[i:i + vector] for i in range(0, len(todo), vector)]
         batches = (collect_batch(job, chunk) for chunk in chunks) if workers <= 1 else \
             _pooled(job, workers, _worker_collect_batch, chunks)
@@ -365,12 +355,12 @@ def collect(cfg: Config, run_dir: Path, full: bool = False, factory=None) -> int
     removed = atomic.remove_temp_files(folder)
     if removed:
         print(f"collect: removed {len(removed)} temp file(s) left by an interrupted run", flush=True)
-    lengths = check_existing(folder, total, job.action_size, full)
+    lengths = check_existing(folder, total, cfg.env.action_size, full)
     todo = [i for i in range(total) if i not in lengths]
     if not todo:
         print(f"collect: complete ({total} episodes)", flush=True)
         return 0
-    vector = cfg.env.vector_envs if job.cfg is not None else 1
+    vector = cfg.env.vector_envs if job.batched else 1
     workers = max(1, min(cfg.collect.workers, -(-len(todo) // vector)))
     print(f"collect: {cfg.experiment}, {len(todo)} of {total} episodes to collect "
           f"({len(lengths)} present), {workers} worker(s)"

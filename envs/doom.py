@@ -75,7 +75,7 @@ class TakeCover64Env(gym.Env):
         except ImportError as err:
             raise gym.error.DependencyNotInstalled(f"TakeCover needs vizdoom: pip install vizdoom==1.3.* ({err})") \
                 from err
-        self.render_mode = render_mode
+        self.render_mode, self.skill = render_mode, skill
         self._env = VizdoomScenarioEnv(
             "take_cover.cfg", max_buttons_pressed=0, doom_skill=skill, render_hud=True, episode_timeout=0,
             screen_resolution="RES_320X240", doom_config_path=os.path.join(tempfile.gettempdir(),

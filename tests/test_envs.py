@@ -194,10 +194,14 @@ def test_doom_skill_comes_from_the_config():
     from pathlib import Path
 
     from common.config import make_config
-    from envs.collect import make_job
+    from envs.collect import make_env, make_job
 
-    assert make_job(make_config("doom", "tiny"), Path("run")).env_kwargs == {"skill": 4}
-    assert make_job(make_config("doom", "tiny", {"env.doom_skill": 5}), Path("run")).env_kwargs == {"skill": 5}
+    assert envs.env_kwargs(make_config("doom", "tiny")) == {"skill": 4}
+    env = make_env(make_job(make_config("doom", "tiny", {"env.doom_skill": 5}), Path("run")))  # collection's env
+    try:
+        assert env.unwrapped.skill == 5
+    finally:
+        env.close()
     assert envs.env_kwargs(make_config("carracing", "tiny")) == {"lap_complete_percent": 1.0}  # the v0 rule
 
 

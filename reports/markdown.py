@@ -100,12 +100,18 @@ def _rounds_md(results: dict) -> list[str]:
     for r in rounds:
         real, dream = r["validation_real"], r["validation_dream"]
         rows.append(["first pass (random-policy data)" if r["round"] == 0 else f"round {r['round']}",
-                     fmt_number(r["episodes"]), fmt_number(r["m_steps"]), fmt_score(dream), fmt_score(real), fmt_number(r["dream_minus_real"])])
+                     fmt_number(r["episodes"]), fmt_number(r["m_steps"]), fmt_number(r["m_death_recall"], 3),
+                     fmt_number(r["m_false_alarm_rate"], 4), fmt_score(dream), fmt_score(real),
+                     fmt_number(r["dream_minus_real"])])
     return ["## 2b. Iterative training, round by round", "",
-            markdown_table(["pass", "episodes (all so far)", "M steps", "C in the dream (validation)",
-                            "C in the real game (validation)", "dream − real"], rows), "",
+            markdown_table(["pass", "episodes (all so far)", "M steps", "M: death recall", "M: false alarms",
+                            "C in the dream (validation)", "C in the real game (validation)", "dream − real"], rows),
+            "",
             "Each round's C is scored on the validation seeds only (common/seeds.py); the test seeds score the "
-            "last round's C once (section 2). Each round's episodes were played by the round before's agent.", ""]
+            "last round's C once (section 2). Each round's episodes were played by the round before's agent. M's "
+            "death recall (death probability > 0.5 on the fatal frame) and false alarms (share of earlier frames "
+            "above 0.5) are measured on the same first 200 training episodes for every pass (`python -m rnn "
+            "diagnose`).", ""]
 
 
 def _models_md(results: dict) -> list[str]:

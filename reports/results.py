@@ -84,7 +84,8 @@ def _round_prefix(k: int) -> str:
 def rounds_summary(cfg: Config, run_dir: Path) -> list[dict] | None:
     """Iterative training (Doom): one entry per pass, from the first (the run folder) to this round, following
     each round's iterate.json back; None for a run without rounds. Each entry: episodes, M's steps, the round's
-    C on the validation seeds (real, and dream at the run's τ) and the folder's timings."""
+    C on the validation seeds (real, and dream at the run's τ), M's death recall and false alarms
+    (:func:`m_diagnostics`) and the folder's timings."""
     from controller.evaluate import result_path
     from reports.iterate import passes
 
@@ -100,6 +101,7 @@ def rounds_summary(cfg: Config, run_dir: Path) -> list[dict] | None:
         real = tables.guarded(tables.read_json, result_path(out, False, None, split="validation"))
         dream = tables.guarded(tables.read_json, result_path(out, True, cfg.es.temperature, split="validation"))
         timings = tables.guarded(tables.read_json, layout.timings)
+        diag = m_diagnostics(cfg, folder) or {}  # each pass's M on the same first series (random-policy episodes)
         real = tables.short_score(tables.score_summary(real), se=True)
         dream = tables.short_score(tables.score_summary(dream), se=True)
         both = real and dream and "error" not in real and "error" not in dream
@@ -109,6 +111,8 @@ def rounds_summary(cfg: Config, run_dir: Path) -> list[dict] | None:
                      "m_steps": done.get("steps") if isinstance(done, dict) else None,
                      "validation_real": real, "validation_dream": dream,
                      "dream_minus_real": dream["mean"] - real["mean"] if both else None,
+                     "m_death_recall": diag.get("death_recall_last"),
+                     "m_false_alarm_rate": diag.get("false_alarm_rate"),
                      "timings": timings if isinstance(timings, dict) and "error" not in timings else {}})
     return rows
 

@@ -153,8 +153,7 @@ def resolve(args: argparse.Namespace, own_controller: bool = False) -> tuple[Con
         # A different preset on an existing run: start from that preset, keep the run's shapes checked below.
         cfg = make_config(stored.experiment, preset, _overrides(args))
     else:
-        base = {f"{s}.{k}": v for s in SECTIONS for k, v in stored.to_dict()[s].items()}
-        cfg = make_config(stored.experiment, preset, {**base, **_overrides(args)})
+        cfg = make_config(stored.experiment, preset, {**stored.dotted(), **_overrides(args)})
     for dotted in SHAPE_FIELDS:
         if own_controller and dotted.startswith("controller."):
             continue

@@ -169,6 +169,10 @@ class Config:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    def dotted(self) -> dict[str, Any]:
+        """Every field as ``{"section.field": value}``: the overrides that rebuild this config with make_config."""
+        return {f"{s}.{k}": v for s in SECTIONS for k, v in self.to_dict()[s].items()}
+
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from common import atomic
 from common.cli import read_run_config
-from common.config import SECTIONS, Config, ConfigError, make_config
+from common.config import Config, ConfigError, make_config
 from common.run_layout import RunLayout
 from controller.agent import has_models
 from envs import episodes
@@ -58,7 +58,7 @@ def check_previous(prev: Path) -> Config:
 def round_config(prev_cfg: Config, prev: Path) -> Config:
     """The config of the round after ``prev``: more episodes, collected by prev's agent, and more M steps."""
     m_steps = int(json.loads(RunLayout(prev).rnn_done.read_text())["steps"])
-    values = {f"{s}.{k}": v for s in SECTIONS for k, v in prev_cfg.to_dict()[s].items()}
+    values = prev_cfg.dotted()
     values.update({"collect.episodes": prev_cfg.collect.episodes + prev_cfg.iterate.episodes,
                    "collect.policy": "agent", "collect.agent_dir": str(for_stages(prev)),
                    "rnn.steps": m_steps + prev_cfg.iterate.rnn_steps})

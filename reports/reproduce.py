@@ -26,7 +26,7 @@ from typing import Callable
 from tqdm import tqdm
 
 from common.cli import read_run_config
-from common.config import SECTIONS, Config, ConfigError, make_config
+from common.config import Config, ConfigError, make_config
 from common.run_layout import RunLayout
 _ROOT = Path(__file__).resolve().parents[1]
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -52,7 +52,7 @@ class Stage:
         """The stage's check, on the config the stage would resolve (the run's, its settings, the overrides)."""
         if not self.done:
             return False
-        values = {f"{s}.{k}": v for s in SECTIONS for k, v in cfg.to_dict()[s].items()}
+        values = cfg.dotted()
         values.update(dict(self.settings))
         values.update({flag[2:]: value for flag, value in zip(overrides[::2], overrides[1::2])})
         try:
@@ -245,12 +245,6 @@ def reproduce(cfg: Config, run_dir: Path, overrides: list[str]) -> int:
 def for_stages(path: Path) -> Path:
     """``path`` as the stages, which run in the repository root, must see it to mean what the user meant."""
     return path if Path.cwd().resolve() == _ROOT else path.resolve()
-
-
-def run_stages(stage_list: list[Stage], cfg: Config, run_dir: Path, overrides: list[str]) -> int:
-    """Run ``stage_list`` in ``run_dir``; see :func:`run_blocks`."""
-    run_dir = for_stages(run_dir)
-    return run_blocks([Block(run_dir, stage_list)], cfg, run_dir, overrides)
 
 
 def run_blocks(blocks: list[Block], cfg: Config, run_dir: Path, overrides: list[str]) -> int:

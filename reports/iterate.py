@@ -93,11 +93,17 @@ def round_stages(cfg: Config, final: bool) -> list[Stage]:
     return out + final_stages(cfg) if final else out
 
 
+def stage_prefix(k: int) -> str:
+    """How the reproduce plan, the report and the published README name round k's stages ("round2/collect")."""
+    return "" if k == 0 else f"round{k}/"
+
+
 def round_blocks(cfg: Config, run_dir: Path) -> list[Block]:
     """One block per round 1..iterate.rounds, each prepared from the round before when it starts."""
     layout, rounds = RunLayout(run_dir), cfg.iterate.rounds
     return [Block(layout.round_dir(k), round_stages(cfg, k == rounds),
-                  prepare=lambda k=k: prepare(layout.round_dir(k - 1), layout.round_dir(k), k), label=f"round{k}/")
+                  prepare=lambda k=k: prepare(layout.round_dir(k - 1), layout.round_dir(k), k),
+                  label=stage_prefix(k))
             for k in range(1, rounds + 1)]
 
 

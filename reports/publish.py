@@ -144,10 +144,11 @@ def _readme(root: Path, run_dir: Path, to: Path, timings: list[tuple[int, dict]]
              "In order, as `reproduce.log` recorded them (a stage that was resumed appears more than once):", ""]
     lines += [f"    {c}" for c in commands] or ["    (no reproduce.log in the run)"]
     lines += ["", "## Wall time of each stage", "", "| stage | wall | CPU | parts | machine |", "|---|---|---|---|---|"]
+    from reports.iterate import stage_prefix
+
     for k, entries in timings:
         for stage, entry in entries.items():
-            name = f"round{k}/{stage}" if k else stage  # as the reproduce plan names them
-            lines.append(f"| {name} | {fmt_duration(entry.get('wall_s'))} | {fmt_duration(entry.get('cpu_s'))} | "
+            lines.append(f"| {stage_prefix(k)}{stage} | {fmt_duration(entry.get('wall_s'))} | {fmt_duration(entry.get('cpu_s'))} | "
                          f"{entry.get('parts', 1)} | {entry.get('machine', '')} |")
     total = sum(e.get("wall_s", 0.0) for _, entries in timings for e in entries.values())
     lines += [f"| all | {fmt_duration(total)} | | | |", "", "## Files", "", "| path | size |", "|---|---|"]

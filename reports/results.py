@@ -68,17 +68,15 @@ def collect_results(cfg: Config, run_dir: Path) -> tuple[dict, list[dict], dict]
     rounds = rounds_summary(cfg, run_dir)
     if rounds is not None:  # iterative training: every round's cost, and each round's C on the validation seeds
         results["rounds"] = rounds
+        from reports.iterate import stage_prefix
+
         results["tables"]["cost"] = tables.cost_table_rounds(
-            [(_round_prefix(r["round"]), r.pop("timings")) for r in rounds])
+            [(stage_prefix(r["round"]), r.pop("timings")) for r in rounds])
     if cfg.experiment == "carracing":
         results["tables"]["carracing"] = tables.carracing_table(controllers)
     else:
         results["tables"]["doom"] = tables.doom_table(controllers)
     return results, controllers, reference
-
-
-def _round_prefix(k: int) -> str:
-    return "" if k == 0 else f"round{k}/"  # the stage names of the reproduce plan
 
 
 def rounds_summary(cfg: Config, run_dir: Path) -> list[dict] | None:

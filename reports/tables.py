@@ -272,10 +272,14 @@ def cost_table(timings: dict | None) -> list[dict]:
                      "cpu_s": None if entry is None else entry.get("cpu_s"),
                      "parts": None if entry is None else entry.get("parts"),
                      "machine": None if entry is None else entry.get("machine")})
+    return rows + [_total_row(rows)]
+
+
+def _total_row(rows: list[dict]) -> dict:
+    """The "total" row of a cost table: the sums over the stages that ran."""
     done = [r for r in rows if r["wall_s"] is not None]
-    rows.append({"stage": "total", "command": "", "wall_s": sum(r["wall_s"] for r in done) if done else None,
-                 "cpu_s": sum(r["cpu_s"] or 0.0 for r in done) if done else None, "parts": None, "machine": None})
-    return rows
+    return {"stage": "total", "command": "", "wall_s": sum(r["wall_s"] for r in done) if done else None,
+            "cpu_s": sum(r["cpu_s"] or 0.0 for r in done) if done else None, "parts": None, "machine": None}
 
 
 def cost_table_rounds(parts: list[tuple[str, dict]]) -> list[dict]:
@@ -284,9 +288,7 @@ def cost_table_rounds(parts: list[tuple[str, dict]]) -> list[dict]:
     rows = []
     for prefix, timings in parts:
         rows += [dict(r, stage=prefix + r["stage"]) for r in cost_table(timings)[:-1] if r["wall_s"] is not None]
-    rows.append({"stage": "total", "command": "", "wall_s": sum(r["wall_s"] for r in rows) if rows else None,
-                 "cpu_s": sum(r["cpu_s"] or 0.0 for r in rows) if rows else None, "parts": None, "machine": None})
-    return rows
+    return rows + [_total_row(rows)]
 
 
 # ----------------------------------------------------------------------------------------------- Markdown

@@ -53,6 +53,15 @@ def build_run(run_dir: Path, cfg) -> None:
         layout.rnn_dir / "model.keras")
 
 
+def driving_params(num_params: int):
+    """The driving controller: biases only (straight, gas 0.6, no brake), so the car drives along the track."""
+    import numpy as np
+
+    params = np.zeros(num_params, np.float32)
+    params[:3] = [0.0, 0.2, -1.0]
+    return params
+
+
 def time_path(cfg, run_dir: Path, params, episodes: int, workers: int) -> tuple[float, int, float]:
     """(agent-steps/s, agent-steps, seconds) of ``episodes`` episodes through the pool, after a warm-up;
     ``params``: one controller for all [N], or one per episode [episodes, N]."""
@@ -101,8 +110,7 @@ def main(argv=None) -> None:
     cfg = make_config("carracing", "paper", base)
     shape = controller_shape(cfg)
     if args.controller == "driving":
-        params = np.zeros(shape.num_params, np.float32)
-        params[:3] = [0.0, 0.2, -1.0]  # bias: straight, gas 0.6, no brake: the car drives along the track
+        params = driving_params(shape.num_params)
     else:
         count = max(args.plain_episodes, args.batched_episodes)
         params = (cfg.es.sigma_init * np.random.default_rng(0).standard_normal((count, shape.num_params))

@@ -32,7 +32,7 @@ def main(argv=None) -> None:
     out = Output(args.out)
     import numpy as np
 
-    from bench.carracing_rollouts import build_run
+    from bench.carracing_rollouts import build_run, driving_params
     from common.config import make_config
     from controller.agent import Agent
     from controller.model import controller_shape
@@ -41,8 +41,7 @@ def main(argv=None) -> None:
     n, steps = args.vector_envs, args.steps
     cfg = make_config("carracing", "paper", {"env.max_steps": steps, "env.vector_envs": n})
     shape = controller_shape(cfg)
-    params = np.zeros((n, shape.num_params), np.float32)
-    params[:, :3] = [0.0, 0.2, -1.0]  # as bench/carracing_rollouts.py: the car drives along the track
+    params = np.tile(driving_params(shape.num_params), (n, 1))
     seeds = list(range(10_000_000, 10_000_000 + n))
     out.say(f"one process, TF threads 1, {n} episodes at once, {steps} batch steps per part")
     rows = []

@@ -107,10 +107,12 @@ def final_stages(cfg: Config) -> list[Stage]:
                          done="reports.reproduce:dream_score_done"))
         out += temperature_stages(cfg)
     else:
-        # The paper's "V only" row (C on z alone, same CMA-ES budget), and the full agent's score in the fast
-        # env beside the gymnasium one.
+        # The paper's "V only" row (C on z alone; evaluate.v_only_generations of CMA-ES), and the full agent's
+        # score in the fast env beside the gymnasium one.
         v_only = (("controller.inputs", "z"),)
-        out += [Stage(f"controller_train-{V_ONLY_TAG}", "controller", "train", (), v_only,
+        generations = cfg.evaluate.v_only_generations
+        budget = (("es.generations", str(generations)),) if generations else ()
+        out += [Stage(f"controller_train-{V_ONLY_TAG}", "controller", "train", (), v_only + budget,
                       done="reports.reproduce:controller_done", tag=V_ONLY_TAG),
                 Stage(f"evaluate-{V_ONLY_TAG}", "controller", "evaluate", (), v_only,
                       done="reports.reproduce:real_score_done", tag=V_ONLY_TAG),

@@ -390,6 +390,11 @@ def test_reproduce_plan_matches_the_pipeline(tmp_path):
     assert car == ["collect", "vae_train", "vae_encode", "rnn_train", "controller_train", "evaluate",
                    "controller_train-z", "evaluate-z", "evaluate_envpool", "report"]  # + the V-only C, envpool score
     assert set(car) - {"report"} <= set(tables.STAGES) | set(tables.STAGE_COMMANDS)
+    # The V-only C's CMA-ES budget: its own generations where the preset sets them (small), es.generations else.
+    v_only = {p: next(s for s in stages(make_config("carracing", p)) if s.name == "controller_train-z")
+              for p in ("tiny", "small")}
+    assert dict(v_only["tiny"].settings) == {"controller.inputs": "z"}
+    assert dict(v_only["small"].settings) == {"controller.inputs": "z", "es.generations": "16"}
 
 
 SLOW_STAGE = '''

@@ -1,4 +1,4 @@
-"""Test setup: quiet TensorFlow, single-threaded ops (tests run beside each other on 2 cores), repo on sys.path."""
+"""Test setup: quiet TensorFlow, a headless SDL, fixed train-step forms (no speed probes), repo on sys.path."""
 import os
 import sys
 from pathlib import Path

@@ -51,6 +51,9 @@ class CollectConfig:
     workers: int = _f(2, "parallel worker processes", 1)
     seed: int = _f(0, "episode i is collected with seed + i")
     max_hold: int = _f(10, "Doom: the random policy holds each action 1..max_hold frames (authors 10)", 1)
+    long_holds: int = _f(0, "Doom: the last long_holds of the random-policy episodes hold each action "
+                            "1..long_hold frames, so that M sees actions held at the walls (README Results)", 0)
+    long_hold: int = _f(100, "Doom: the longest hold of those episodes (collect.long_holds)", 1)
     policy: str = _f("random", "random: the authors' random policy; agent: the run's own V, M and C "
                                "(controller/best.json) with exploration, the paper's iterative training (Doom)", None)
     explore: float = _f(0.3, "policy agent: share of the random policy's holds in which its random action "
@@ -222,14 +225,15 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
             "evaluate": dict(episodes=4),
         },
         "carracing": {"collect": dict(max_frames=120), "rnn": dict(steps=20), "env": dict(max_steps=120)},
-        "doom": {"collect": dict(min_frames=20), "rnn": dict(epochs=2),
+        "doom": {"collect": dict(min_frames=20, long_holds=1), "vae": dict(max_episodes=3), "rnn": dict(epochs=2),
                  "iterate": dict(rounds=1, episodes=2, rnn_steps=4),
                  "evaluate": dict(temperatures="1.30", temperature_generations=1)},
     },
     # One 2-core machine, a few hours in all (README: cost table). Doom keeps CMA-ES at the authors' 64 x 16 and
     # cuts data (1000 episodes), epochs and generations; evaluations of the CMA mean come every 10 generations
     # on 256 dream episodes. 20 generations: in the small run the dream fitness was at its 2100-step cap by
-    # generation 5 (reports/results/doom-iter0), so more generations buy nothing there.
+    # generation 5 (reports/results/doom-iter0), and in a round whose dream was not, 40 generations chose the same
+    # C as 20 (reports/results/doom-no-holds, round 2).
     "small": {
         "*": {
             "collect": dict(episodes=1000, workers=2),
@@ -248,7 +252,11 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
                       "evaluate": dict(v_only_generations=16)},
         # Two rounds of iterative training after the first C: 600 episodes by the agent each, M 450 steps more,
         # a fresh C (reports/results/doom: the first C alone holds left and scores like the random policy).
-        "doom": {"rnn": dict(epochs=30, batch_size=32), "es": dict(generations=20, eval_every=10),
+        # The first pass adds 300 random episodes with holds of up to 100 frames (V trains on the first 1000 alone):
+        # without them, the dream of the first pass and of round 1 never killed a C that held one direction
+        # (reports/results/doom-no-holds), while with them one round gave a solved C (reports/results/doom-iter1).
+        "doom": {"collect": dict(episodes=1300, long_holds=300), "vae": dict(max_episodes=1000),
+                 "rnn": dict(epochs=30, batch_size=32), "es": dict(generations=20, eval_every=10),
                  "iterate": dict(rounds=2, episodes=600, rnn_steps=450)},
     },
 }
@@ -311,6 +319,8 @@ def validate(cfg: Config) -> Config:
         raise ConfigError(f"collect.policy must be one of {', '.join(COLLECT_POLICIES)}, got {cfg.collect.policy!r}")
     if cfg.collect.policy == "agent" and cfg.experiment != "doom":
         raise ConfigError("collect.policy agent explores with the Doom random policy's holds: doom only")
+    if cfg.collect.long_holds and (cfg.experiment != "doom" or cfg.collect.long_holds > cfg.collect.episodes):
+        raise ConfigError("collect.long_holds: Doom's random policy only, and at most collect.episodes")
     for name, backend in (("env.backend", cfg.env.backend), ("evaluate.backend", cfg.evaluate.backend)):
         if backend not in ENV_BACKENDS:
             raise ConfigError(f"{name} must be one of {', '.join(ENV_BACKENDS)}, got {backend!r}")

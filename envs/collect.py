@@ -117,12 +117,15 @@ def save_episode(job: Job, index: int, seed: int, ep: dict, attempts: int = 1, d
     return EpisodeResult(index, seed, attempts, len(ep["obs"]), discarded, path.stat().st_size)
 
 
-def make_policy(job: Job, seed: int):
-    """The collection policy of the episode with ``seed``: the authors' random one, or the job's factory's."""
+def make_policy(job: Job, index: int, seed: int):
+    """The collection policy of episode ``index`` (played with ``seed``): the job's factory's, or the authors'
+    random one, whose holds reach collect.long_hold frames in the last collect.long_holds episodes."""
     from envs.random_policies import make_random_policy
 
+    c = job.cfg.collect
     if job.policy_factory is None:
-        return make_random_policy(job.cfg.experiment, seed, job.cfg.collect.max_hold)
+        return make_random_policy(job.cfg.experiment, seed, c.long_hold if index >= c.episodes - c.long_holds
+                                  else c.max_hold)
     return job.policy_factory(seed)
 
 
@@ -132,7 +135,7 @@ def collect_one(env, job: Job, index: int, alive=lambda: True) -> EpisodeResult 
     min_frames = job.cfg.collect.min_frames
     while (seed := episode_seed(job.cfg.collect.seed, index, attempt)) in COLLECTION:
         attempt += 1
-        ep = run_episode(env, make_policy(job, seed), seed, job.max_frames)
+        ep = run_episode(env, make_policy(job, index, seed), seed, job.max_frames)
         length = len(ep["obs"])
         if length > min_frames:
             return save_episode(job, index, seed, ep, attempt, discarded) if alive() else None
@@ -149,7 +152,7 @@ def collect_batch(job: Job, indices: list[int], alive=lambda: True) -> list[Epis
     seeds = [episode_seed(job.cfg.collect.seed, i) for i in indices]
     batch = EpisodeBatch(job.cfg, seeds, full_episode=True)
     try:
-        policies = [make_policy(job, s) for s in seeds]
+        policies = [make_policy(job, i, s) for i, s in zip(indices, seeds)]
         frames = batch.reset()
         record = [([], [], [], []) for _ in indices]  # frames, actions, rewards, dones
         idle = np.zeros(job.cfg.env.action_size, np.float32)

@@ -57,6 +57,22 @@ def test_collect_three_doom_episodes(tmp_path, capsys):
     assert [p.stat().st_mtime_ns for p in files] == mtimes
 
 
+def test_the_last_long_holds_random_episodes_hold_longer():
+    """collect.long_holds: the last N random-policy episodes hold each action up to collect.long_hold frames; an
+    agent's episodes (a policy factory, iterative training) are the factory's."""
+    from common.config import ConfigError, make_config
+    from envs.collect import Job, make_policy
+
+    cfg = make_config("doom", "tiny", {"collect.episodes": 5, "collect.long_holds": 2, "collect.long_hold": 50})
+    assert [make_policy(Job(cfg, "unused"), i, 7).max_hold for i in range(5)] == [10, 10, 10, 50, 50]
+    assert make_policy(Job(cfg, "unused", policy_factory=lambda seed: ("agent", seed)), 4, 7) == ("agent", 7)
+    for bad in ({"collect.episodes": 1, "collect.long_holds": 2}, {"collect.long_holds": -1}):
+        with pytest.raises(ConfigError):
+            make_config("doom", "tiny", bad)
+    with pytest.raises(ConfigError, match="Doom's random policy only"):
+        make_config("carracing", "tiny", {"collect.long_holds": 1})
+
+
 def test_short_doom_episodes_are_retried_with_derived_seeds(tmp_path):
     assert collect(tmp_path, "--episodes", "2", "--workers", "1", "--collect.min_frames", "90") == 0
     _, data = rollouts(tmp_path)

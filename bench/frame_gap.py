@@ -68,7 +68,8 @@ def main(argv=None) -> None:
             y = vae.decode(mu)
             losses.append(tf.reduce_sum(tf.square(x - y), axis=[1, 2, 3]).numpy())
         losses = np.concatenate(losses)
-        out.say(f"{backend}: reconstruction loss {losses.mean():.1f} ± {losses.std(ddof=1) / np.sqrt(len(losses)):.1f} "
+        stderr = losses.std(ddof=1) / np.sqrt(len(losses))
+        out.say(f"{backend}: reconstruction loss {losses.mean():.1f} ± {stderr:.1f} "
                 f"(standard error) per frame over {len(losses)} frames")
     out.save()
 

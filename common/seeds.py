@@ -5,11 +5,13 @@ seen in another):
 |---|---|---|
 | collection | [0, 10,000,000) | ``envs collect``: collect.seed + i (+ k * 1,000,003 for a retried Doom episode) |
 | test | [10,000,000, 100,000,000) | ``controller evaluate``: evaluate.seed + i; scored once, for the final agent |
-| selection | [100,000,000, 2**30) | CMA-ES's periodic evaluation of its mean (which controller becomes best.json); from 500,000,000: ``controller evaluate --evaluate.split validation`` (e.g. each Doom round's C) |
+| selection | [100,000,000, 2**30) | CMA-ES's periodic evaluation of its mean (which controller becomes |
+|  |  | best.json); from 500,000,000: ``controller evaluate --evaluate.split validation`` (e.g. each Doom round's C) |
 | training | [2**30, 2**31 - 1) | CMA-ES candidates' episodes (:class:`controller.es.SeedStream`) |
 
 The 10,000,000.., 20,000,000.. and 30,000,000.. test seeds have scored Doom controllers already
-(reports/results/doom and its EXPERIMENT.md), so the Doom experiment's final agent is scored from 40,000,000. Dream rollouts take their noise seeds from the same roles.
+(reports/results/doom and its EXPERIMENT.md), so the Doom experiment's final agent is scored from 40,000,000.
+Dream rollouts take their noise seeds from the same roles.
 """
 from __future__ import annotations
 
@@ -48,7 +50,8 @@ def selection_seeds(count: int) -> list[int]:
     return list(range(SELECTION.low, SELECTION.low + count))
 
 
-VALIDATION_FIRST = 500_000_000  # the real-game validation seeds; CMA-ES's own selection seeds start at the range's start
+# The real-game validation seeds; CMA-ES's own selection seeds start at the range's start.
+VALIDATION_FIRST = 500_000_000
 
 
 def validation_seeds(count: int) -> list[int]:

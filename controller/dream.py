@@ -146,7 +146,8 @@ class BatchedDream:
         # Reset: one stored (mu, logvar) row per rollout, uniformly; z0 = mu + std * eps; c = h = 0.
         pick = tf.random.stateless_uniform([batch], tf.random.experimental.stateless_fold_in(key, self.max_steps),
                                            minval=0, maxval=self._mu.shape[0], dtype=tf.int32)
-        eps = tf.random.stateless_normal([batch, self.z_size], tf.random.experimental.stateless_fold_in(key, self.max_steps + 1))
+        eps = tf.random.stateless_normal([batch, self.z_size],
+                                         tf.random.experimental.stateless_fold_in(key, self.max_steps + 1))
         z = tf.gather(self._mu, pick) + tf.gather(self._std, pick) * eps
         h = tf.zeros([batch, self.hidden_size])
         c = tf.zeros([batch, self.hidden_size])

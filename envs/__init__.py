@@ -4,9 +4,11 @@ Importing ``envs`` is cheap: no TensorFlow, no Box2D, no vizdoom import happens 
 
 | id | class | obs | action | cap |
 |---|---|---|---|---|
-| ``worldmodels/CarRacing64-v0`` | :class:`envs.carracing.CarRacing64Env` | uint8 [64,64,3] | Box([-1,0,0],[1,1,1]) | 1000 steps, threshold 900 |
-| ``worldmodels/TakeCover64-v0`` | :class:`envs.doom.TakeCover64Env` | uint8 [64,64,3] | Box(-1,1,(1,)) thirds rule | 2100 steps, threshold 750 |
-| ``worldmodels/DoomDream-v0`` | :class:`envs.dream.DoomDreamEnv` | float32 [z,c,h] | Box(-1,1,(1,)) | 2100 steps |
+| ``worldmodels/CarRacing64-v0`` | ``envs.carracing.CarRacing64Env`` | uint8 64x64x3 | Box([-1,0,0],[1,1,1]) | 1000, 900 |
+| ``worldmodels/TakeCover64-v0`` | ``envs.doom.TakeCover64Env`` | uint8 64x64x3 | Box(-1,1,(1,)), thirds | 2100, 750 |
+| ``worldmodels/DoomDream-v0`` | ``envs.dream.DoomDreamEnv`` | float32 [z,c,h] | Box(-1,1,(1,)) | 2100 |
+
+cap: the step cap, then the score that counts as solved.
 """
 from gymnasium.envs.registration import register, registry
 

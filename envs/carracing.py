@@ -14,8 +14,8 @@ CarRacing-v3's: -0.1 per step, +1000/N per new track tile, -100 when leaving the
 ## Episode Termination
 The paper's CarRacing-v0 rule by default: every tile visited, or off the playfield (``lap_complete_percent=1.0``
 switches off v3's extra end at the start line once 95% of the tiles are visited; pass 0.95 for plain v3). The
-1000-step cap is the registration's ``max_episode_steps``. ``full_episode=True`` (used for the random-rollout data, as the authors' extract step)
-reports ``terminated=False`` always, so an episode only ends at the step cap.
+1000-step cap is the registration's ``max_episode_steps``. ``full_episode=True`` (used for the random-rollout data,
+as the authors' extract step) reports ``terminated=False`` always, so an episode only ends at the step cap.
 
 ## Render
 ``render()`` returns the current 64x64x3 observation (what V sees), render_mode ``"rgb_array"`` only.

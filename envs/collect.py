@@ -1,7 +1,8 @@
 """``python -m envs collect``: the authors' random-policy rollouts, one compressed ``.npz`` per episode.
 
 - Episode ``i`` (0 <= i < collect.episodes) goes to ``envs.episodes.episode_path(<run>/rollouts, i)`` and is
-  collected with seed ``collect.seed + i``, inside the collection range of common/seeds.py (the env's ``reset(seed=...)`` and the policy's RNG both get it).
+  collected with seed ``collect.seed + i``, inside the collection range of common/seeds.py (the env's
+  ``reset(seed=...)`` and the policy's RNG both get it).
   A Doom episode of ``collect.min_frames`` frames or fewer is discarded, as the authors did, and the same
   index is retried with seed ``collect.seed + i + k * 1_000_003`` (k = 1, 2, ...), so the count is exactly
   ``collect.episodes`` and every file is reproducible from its index alone. The seed used is stored in the file.
@@ -16,8 +17,8 @@
   their own (``--episodes`` above the earlier ones, ``--collect.seed``).
 - Work is spread over ``collect.workers`` spawned processes (one env each, reused across episodes). CarRacing
   with ``env.backend envpool`` plays ``env.vector_envs`` episodes per worker at once (:func:`collect_batch`);
-  envpool cannot step a car past the playfield's edge, so such an episode ends there (``done`` at its last step). Files are
-  written atomically (temp file + rename), so a killed run leaves finished files and temp leftovers only; a
+  envpool cannot step a car past the playfield's edge, so such an episode ends there (``done`` at its last step).
+  Files are written atomically (temp file + rename), so a killed run leaves finished files and temp leftovers only; a
   re-run deletes the leftovers, checks the existing files, reports each corrupt one (one line) and collects it
   again, and only runs the missing indices.
 - The check of existing files reads each file's zip directory and array headers (keys, dtypes, shapes, equal

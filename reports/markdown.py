@@ -52,7 +52,8 @@ def _training_md(results: dict) -> list[str]:
         out += [f"Authors' curve: unavailable ({ref['error']}).", ""]
     else:
         out += [f"Authors' published run: {ref['generations']} generations in "
-                f"{fmt_duration(ref['wall_seconds'])} on {setup['cores']} cores (population {setup['population_size']}, "
+                f"{fmt_duration(ref['wall_seconds'])} on {setup['cores']} cores "
+                f"(population {setup['population_size']}, "
                 f"{setup['num_rollouts']} episodes per candidate); best eval score "
                 f"{fmt_number(ref['best_eval']['eval_score'], 2)} at generation {ref['best_eval']['generation']} "
                 f"(source: {ref['source']}).", ""]
@@ -139,7 +140,8 @@ def _models_md(results: dict) -> list[str]:
 def videos_md(episodes: dict) -> list[str]:
     """Links to the agent's GIFs beside REPORT.md (``agent_episodes[mode]["video"]``)."""
     names = {"real": "the real game (frame | V's reconstruction)", "dream": "M's dream (decoded z)"}
-    links = [f"[{names[k]}]({ep['video']}) (an episode of {ep['video_length']} frames with seed {ep['seed']}, its first "
+    links = [f"[{names[k]}]({ep['video']}) (an episode of {ep['video_length']} frames with seed {ep['seed']}, "
+             f"its first "
              f"{min(ep['video_length'], REPORT_VIDEO_FRAMES)} shown)"
              for k, ep in episodes.items() if isinstance(ep, dict) and ep.get("video")]
     if not links:

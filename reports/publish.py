@@ -5,9 +5,9 @@ and M's SavedModels (the real-env agent serves from them when the Keras files ar
 :func:`vae.export.load_v`, :func:`rnn.export.load_m`), M's loss history, each controller folder's parameters, logs and
 evaluations (not the CMA state: it is the size of the covariance matrix), the report, and ``diagnosis/``
 (bench outputs saved into the run, e.g. ``bench/dream_gap.py ... > <run>/diagnosis/dream_gap.txt``) and the
-dream's initial z (so the dream video and viewer run from the folder). A round of iterative training (``<run>/round{k}``)
-publishes as the final agent, with each earlier pass's config, timings, M's step count and C's files under
-``passes/round{k}/`` (``passes/round0/``: the first pass). It then writes
+dream's initial z (so the dream video and viewer run from the folder). A round of iterative training
+(``<run>/round{k}``) publishes as the final agent, with each earlier pass's config, timings, M's step count and C's
+files under ``passes/round{k}/`` (``passes/round0/``: the first pass). It then writes
 FOLDER/README.md from the run's own files: the commands that ran (from ``reproduce.log`` and the stage logs), the
 wall time of each stage (``timings.json``) and the size of what was copied. Rollouts, series, Keras files,
 backups and TensorBoard logs stay in the run folder.
@@ -148,8 +148,9 @@ def _readme(root: Path, run_dir: Path, to: Path, timings: list[tuple[int, dict]]
 
     for k, entries in timings:
         for stage, entry in entries.items():
-            lines.append(f"| {stage_prefix(k)}{stage} | {fmt_duration(entry.get('wall_s'))} | {fmt_duration(entry.get('cpu_s'))} | "
-                         f"{entry.get('parts', 1)} | {entry.get('machine', '')} |")
+            wall, cpu = fmt_duration(entry.get('wall_s')), fmt_duration(entry.get('cpu_s'))
+            parts, machine = entry.get('parts', 1), entry.get('machine', '')
+            lines.append(f"| {stage_prefix(k)}{stage} | {wall} | {cpu} | {parts} | {machine} |")
     total = sum(e.get("wall_s", 0.0) for _, entries in timings for e in entries.values())
     lines += [f"| all | {fmt_duration(total)} | | | |", "", "## Files", "", "| path | size |", "|---|---|"]
     for path in sorted(p for p in tmp.iterdir()):

@@ -103,7 +103,8 @@ def controller_summary(folder: Path) -> dict:
             found = dream_validation if match.group(2) else dream
             found[temperature_key(float(match.group(1)))] = score_summary(guarded(read_json, path))
     out: dict[str, Any] = {"folder": folder.name, "history": history, "eval_history": evals,
-                           "real": score_summary(guarded(read_json, files.evaluation(False, None, EvalConfig.seed, EvalConfig.seed))),
+                           "real": score_summary(guarded(read_json, files.evaluation(False, None, EvalConfig.seed,
+                                                                                     EvalConfig.seed))),
                            "dream": dream or None}
     validation = files.evaluation(False, None, EvalConfig.seed, EvalConfig.seed, split="validation")
     if validation.exists():  # scored on the validation seeds (a round's C, the τ table)

@@ -1,4 +1,5 @@
-"""Load the authors' trained CarRacing M (``reports/reference/carracing_rnn.json``, a copy of ``shared/reference/``) into :class:`MDNRNN`.
+"""Load the authors' trained CarRacing M (``reports/reference/carracing_rnn.json``, a copy of ``shared/reference/``)
+into :class:`MDNRNN`.
 
 File format (shared/reference/README.md): a list of 4 integer arrays, value = integer / 10000, in the order
 output_w [256, 480], output_b [480], LSTM kernel [291, 1024] (rows z, action, h; column blocks i, j, f, o),

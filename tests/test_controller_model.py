@@ -77,7 +77,7 @@ def test_action_mapping_carracing_gas_brake():
     np.testing.assert_allclose(out[:, 0], [-0.5, 0.2, 0.0])           # steer unchanged
     np.testing.assert_allclose(out[:, 1], [0.0, 1.0, 0.5])            # gas = (a1 + 1) / 2
     np.testing.assert_allclose(out[:, 2], [0.0, 0.7, 1.0])            # brake = clip(a2, 0, 1)
-    np.testing.assert_allclose(to_env_action(np.array([[0.9]]), "doom"), [[0.9]], rtol=1e-6)  # thirds rule is in the env
+    np.testing.assert_allclose(to_env_action(np.array([[0.9]]), "doom"), [[0.9]], rtol=1e-6)  # thirds: the env
 
 
 def test_action_mapping_same_in_tensorflow():

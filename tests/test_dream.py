@@ -19,7 +19,7 @@ from vae.model import ConvVAE
 
 Z, H = 4, 16
 SHAPE = ControllerShape("zch", Z, H, 1, use_bias=False)
-ENV_ID = "worldmodels/DoomDream-v0"
+ENV_ID = "worldmodels/DoomDream-v0"  # registered by envs/__init__.py (imported with envs.dream above)
 
 
 def small_rnn(death_bias: float, seed: int = 0) -> MDNRNN:
@@ -53,18 +53,7 @@ def make_kwargs(run):
     return dict(rnn_path=str(run / "rnn" / "model.keras"), initial_z_path=str(run / "series" / "initial_z.npz"))
 
 
-def ensure_registered():
-    if ENV_ID not in gym.registry:  # envs/__init__.py registers it; this keeps the test independent of import order
-        try:
-            import envs  # noqa: F401
-        except Exception:  # pragma: no cover - envs/__init__ not present yet
-            pass
-    if ENV_ID not in gym.registry:
-        gym.register(id=ENV_ID, entry_point="envs.dream:DoomDreamEnv", max_episode_steps=2100)
-
-
 def test_check_env_passes_with_only_the_unbounded_box_warning(run_dir):
-    ensure_registered()
     env = gym.make(ENV_ID, vae_path=str(run_dir / "vae" / "model.keras"), **make_kwargs(run_dir))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -142,7 +131,6 @@ def test_terminated_matches_the_sign_of_the_death_logit(bias):
 
 
 def test_truncation_at_max_steps_by_time_limit(run_dir):
-    ensure_registered()
     env = gym.make(ENV_ID, max_episode_steps=30, **make_kwargs(run_dir))
     env.reset(seed=0)
     for t in range(30):
@@ -188,7 +176,8 @@ def ks_statistic(a, b):
 
 @pytest.mark.slow
 def test_batched_agrees_in_distribution_with_one_env():
-    """(XLA, the production path.) Two-sample KS test, plus a check that it can fail: a different temperature is detected."""
+    """(XLA, the production path.) Two-sample KS test, plus a check that it can fail: a different temperature is
+    detected."""
     rnn = small_rnn(-0.12, seed=0)
     mu, logvar = initial_z()
     params = np.random.default_rng(5).normal(0, 0.5, SHAPE.num_params).astype(np.float32)
@@ -222,7 +211,8 @@ def test_batched_seeded_runs_repeat_and_seeds_differ():
 
 @pytest.mark.parametrize("jit", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_compaction_does_not_change_results(jit):
-    """Plain graph and XLA (the production path; ~20 s of compiling). Buckets only change how many rows run; the rollouts (and their noise) are the same, exactly."""
+    """Plain graph and XLA (the production path; ~20 s of compiling). Buckets only change how many rows run; the
+    rollouts (and their noise) are the same, exactly."""
     rnn = small_rnn(-0.12)
     mu, logvar = initial_z()
     params = np.random.default_rng(1).normal(0, 0.5, (4, SHAPE.num_params)).astype(np.float32)

@@ -65,5 +65,6 @@ def test_readme_names_the_one_command_only_when_it_made_the_whole_run(tmp_path):
     assert one_command(run, ["2026-01-01 00:00:00 python -m envs collect --experiment doom"]) is None
     cfg = make_config("doom", "tiny", {"iterate.rounds": 0})
     logged = [f"2026-01-01 00:00:00 python {' '.join(s.argv(cfg, Path('runs/x'), [])[1:])}" for s in stages(cfg)]
-    assert one_command(run, logged[:3]) == "python -m reports reproduce --experiment doom --preset tiny --run-dir runs/x"
+    expected = "python -m reports reproduce --experiment doom --preset tiny --run-dir runs/x"
+    assert one_command(run, logged[:3]) == expected
     assert one_command(run, logged + [logged[0] + " --es.generations 5"]) is None  # a flag reproduce does not add

@@ -1,4 +1,5 @@
-"""--backend ray against a local Ray instance (skipped where Ray is not installed: pip install -r requirements-ray.txt)."""
+"""--backend ray against a local Ray instance (skipped where Ray is not installed; CI installs it:
+pip install -r requirements-ray.txt)."""
 import functools
 
 import numpy as np

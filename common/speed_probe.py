@@ -5,7 +5,8 @@ train step; on an AVX-512 Intel host it is the slower one (bench/results/). So n
 everywhere. :func:`fastest` times each candidate form (a callable returning items per second), keeps the
 fastest, and caches the answer in ``~/.cache/worldmodels/speed_probes.json`` (``WM_CACHE_DIR`` overrides the
 folder) under a key of the probe's name, the CPU model and flags, and the TensorFlow version, so the next run
-on the same host does not measure again. Training prints the choice and the figures behind it.
+on the same host does not measure again, unless a form has been added since (then all are measured again).
+Training prints the choice and the figures behind it.
 """
 from __future__ import annotations
 
@@ -45,20 +46,22 @@ def fastest(name: str, candidates: dict[str, Callable[[], float]], log=print) ->
     except (OSError, json.JSONDecodeError):
         cache = {}
     entry = cache.get(key)
-    if entry and entry.get("choice") in candidates:
+    measured = set(entry.get("rates", {})) | set(entry.get("failed", ())) if entry else set()
+    if entry and entry.get("choice") in candidates and measured >= set(candidates):
         log(f"[speed probe] {name}: {entry['choice']} (measured on this host: {_figures(entry['rates'])}; "
             f"cached in {path})")
         return entry["choice"]
-    rates = {}
+    rates, failed = {}, []
     for label, measure in candidates.items():
         try:
             rates[label] = float(measure())
         except Exception as err:  # noqa: BLE001 - a form that does not run on this host is not a candidate
             log(f"[speed probe] {name}: {label} failed here ({type(err).__name__}); not used")
+            failed.append(label)
     if not rates:
         raise RuntimeError(f"speed probe {name}: no candidate ran")
     choice = max(rates, key=rates.get)
-    cache[key] = {"choice": choice, "rates": rates}
+    cache[key] = {"choice": choice, "rates": rates, **({"failed": failed} if failed else {})}
     try:
         atomic.write_json(path, cache)
     except OSError:  # a read-only home: measure again next time

@@ -201,9 +201,14 @@ class MDNRNN(keras.Model):
         h, c = self._cell(x_proj, h, c, self.lstm_kernel[self.input_size:])
         return self.head(h), h, c
 
-    def unroll(self, z_seq, action_seq, restart_seq=None, h0=None, c0=None, return_hidden=False):
+    def unroll(self, z_seq, action_seq, restart_seq=None, h0=None, c0=None):
         """Run over a sequence: z_seq [B,T,Nz], action_seq [B,T,A], restart_seq [B,T] or None, h0, c0 [B,Nh]
-        (None: zeros) -> (MDNOutput over [B,T,...], h_T, c_T) (+ all h [B,T,Nh] when return_hidden).
+        (None: zeros) -> (MDNOutput over [B,T,...], h_T, c_T): :meth:`hidden`, then the head on every h."""
+        h_all, h, c = self.hidden(z_seq, action_seq, restart_seq, h0, c0)
+        return self.head(h_all), h, c
+
+    def hidden(self, z_seq, action_seq, restart_seq=None, h0=None, c0=None):
+        """The LSTM alone over a sequence (arguments as :meth:`unroll`) -> (every h [B,T,Nh], h_T, c_T).
 
         The input projection of all steps is one matmul; the recurrence is a tf.while_loop.
         """
@@ -242,11 +247,7 @@ class MDNRNN(keras.Model):
         # A static trip count where the shape gives one: XLA compiles the loop's gradient only with it.
         _, h, c, hs = tf.while_loop(lambda t, *_: t < steps, body, (tf.constant(0), h0, c0, hs),
                                     maximum_iterations=z_seq.shape[1] or steps)
-        h_all = tf.transpose(hs.stack(), [1, 0, 2])                               # [B,T,Nh]
-        out = self.head(h_all)
-        if return_hidden:
-            return out, h, c, h_all
-        return out, h, c
+        return tf.transpose(hs.stack(), [1, 0, 2]), h, c                          # h_all [B,T,Nh]
 
     def call(self, z_seq, action_seq, restart_seq=None, h0=None, c0=None):
         return self.unroll(z_seq, action_seq, restart_seq, h0, c0)

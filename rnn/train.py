@@ -56,24 +56,36 @@ def training_noise(mu, seed):
     return tf.random.stateless_normal(tf.shape(mu), seed=seed)
 
 
-def compute_losses(model: MDNRNN, mu, logvar, action, restart, mask, h0, c0, seed, death_weight: float, eps=None):
-    """(total, z_loss, death_loss, h, c) for a batch window [B, F, ...]: inputs frames 0..F-2, targets 1..F-1.
-    ``eps``: the batch's noise (default: :func:`training_noise` of ``seed``)."""
-    eps = training_noise(mu, seed) if eps is None else eps
-    z = mu + tf.exp(logvar / 2.0) * eps
-    restart_in = restart[:, :-1] if model.predict_death else None
-    out, h, c = model.unroll(z[:, :-1], action[:, :-1], restart_in, h0, c0)
-    valid = mask[:, 1:]                                                  # [B, T]
+def head_losses(model: MDNRNN, h_all, z_target, restart_target, valid, death_weight: float):
+    """(total, z_loss, death_loss) of M's head on every h [B, T, Nh] against the next z [B, T, Nz] (and, Doom, the
+    next restart flag [B, T]); ``valid`` [B, T] masks padded steps. One matmul, then element-wise work over
+    [B, T, Nz, K] tensors that the graph runs op by op: the part the "xla_loss" form compiles (:class:`Trainer`)."""
+    out = model.head(h_all)
     count = tf.maximum(tf.reduce_sum(valid), 1.0)
-    nll = mdn_nll(out.logmix, out.mean, out.logstd, z[:, 1:])            # [B, T, Nz]
+    nll = mdn_nll(out.logmix, out.mean, out.logstd, z_target)            # [B, T, Nz]
     z_loss = tf.reduce_sum(tf.reduce_mean(nll, axis=-1) * valid) / count
     death_loss = tf.constant(0.0)
     if model.predict_death:
-        target = restart[:, 1:]
-        bce = tf.nn.sigmoid_cross_entropy_with_logits(labels=target, logits=out.death_logit)
-        weight = 1.0 + target * (death_weight - 1.0)
+        bce = tf.nn.sigmoid_cross_entropy_with_logits(labels=restart_target, logits=out.death_logit)
+        weight = 1.0 + restart_target * (death_weight - 1.0)
         death_loss = tf.reduce_sum(weight * bce * valid) / count
-    return z_loss + death_loss, z_loss, death_loss, h, c
+    return z_loss + death_loss, z_loss, death_loss
+
+
+def compute_losses(model: MDNRNN, mu, logvar, action, restart, mask, h0, c0, seed, death_weight: float, eps=None,
+                   losses=None):
+    """(total, z_loss, death_loss, h, c) for a batch window [B, F, ...]: inputs frames 0..F-2, targets 1..F-1.
+    ``eps``: the batch's noise (default: :func:`training_noise` of ``seed``); ``losses``: :func:`head_losses`
+    or a compiled form of it, called as ``losses(h_all, z_target, restart_target, valid)``."""
+    eps = training_noise(mu, seed) if eps is None else eps
+    z = mu + tf.exp(logvar / 2.0) * eps
+    restart_in, restart_target = (restart[:, :-1], restart[:, 1:]) if model.predict_death else (None, None)
+    h_all, h, c = model.hidden(z[:, :-1], action[:, :-1], restart_in, h0, c0)
+    if losses is None:
+        def losses(*args):
+            return head_losses(model, *args, death_weight)
+    total, z_loss, death_loss = losses(h_all, z[:, 1:], restart_target, mask[:, 1:])
+    return total, z_loss, death_loss, h, c
 
 
 def _synthetic_batch(cfg: Config, rng: np.random.Generator) -> dict:
@@ -88,9 +100,9 @@ def _synthetic_batch(cfg: Config, rng: np.random.Generator) -> dict:
             "restart": restart, "mask": np.ones((r.batch_size, frames), np.float32)}
 
 
-def _train_rate(cfg: Config, jit_compile: bool) -> float:
-    """Sequences/s of M's train step at the run's sizes, with or without XLA (one untimed step, two timed)."""
-    trainer = Trainer(cfg, jit_compile=jit_compile)
+def _train_rate(cfg: Config, form: str) -> float:
+    """Sequences/s of M's train step in one of ``STEP_FORMS`` at the run's sizes (one untimed step, two timed)."""
+    trainer = Trainer(cfg, form=form)
     batch = _synthetic_batch(cfg, np.random.default_rng(0))
     float(trainer.train_step(batch, True)[0])
     start = time.perf_counter()
@@ -99,25 +111,35 @@ def _train_rate(cfg: Config, jit_compile: bool) -> float:
     return 2 * cfg.rnn.batch_size / (time.perf_counter() - start)
 
 
-def jit_setting(cfg: Config) -> bool:
-    """XLA for M's train step, chosen by measurement on this host (``common.speed_probe``, cached; on an AVX-512
-    host XLA was 2.6x slower than the graph loop). WM_RNN_JIT=1 / 0 forces it."""
-    forced = {"1": True, "0": False}.get(os.environ.get("WM_RNN_JIT", ""))
-    if forced is not None:
+# M's train step: "graph" (tf.function), "xla" (the whole update compiled: the LSTM loop too), "xla_loss" (the
+# LSTM loop in the graph, the head and the losses compiled; it fuses their element-wise work, which the graph
+# runs op by op over [B, T, Nz, K] tensors). bench/results/rnn_throughput.txt has the rates on one host.
+STEP_FORMS = ("graph", "xla", "xla_loss")
+
+
+def step_form(cfg: Config) -> str:
+    """The fastest of ``STEP_FORMS`` for M's train step on this host, chosen by measurement
+    (``common.speed_probe``, cached). WM_RNN_FORM=graph|xla|xla_loss forces one."""
+    forced = os.environ.get("WM_RNN_FORM", "")
+    if forced:
+        if forced not in STEP_FORMS:
+            raise ValueError(f"WM_RNN_FORM must be one of {', '.join(STEP_FORMS)}, got {forced!r}")
         return forced
     from common.speed_probe import fastest
 
     r = cfg.rnn
     name = (f"rnn_train_step Nz{cfg.vae.z_size} A{cfg.env.action_size} Nh{r.hidden_size} batch{r.batch_size} "
             f"len{r.sequence_length}")
-    return fastest(name, {"graph": lambda: _train_rate(cfg, False), "xla": lambda: _train_rate(cfg, True)}) == "xla"
+    return fastest(name, {form: (lambda form=form: _train_rate(cfg, form)) for form in STEP_FORMS})
 
 
 class Trainer:
     """Model, optimizer, carried state and the compiled train step; checkpointed as one tf.train.Checkpoint."""
 
-    def __init__(self, cfg: Config, jit_compile: bool = False):
-        self.cfg = cfg
+    def __init__(self, cfg: Config, form: str = "graph"):
+        if form not in STEP_FORMS:
+            raise ValueError(f"M's train step form must be one of {STEP_FORMS}, got {form!r}")
+        self.cfg, self.form = cfg, form
         r = cfg.rnn
         self.model = build_mdnrnn(cfg)
         self.optimizer = keras.optimizers.Adam(learning_rate=r.learning_rate, epsilon=ADAM_EPSILON)
@@ -128,8 +150,12 @@ class Trainer:
         self.c = tf.Variable(tf.zeros(shape), trainable=False, name="carry_c")
         self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, step=self.step,
                                               h=self.h, c=self.c)
-        # The update is the part XLA may compile (``jit_setting``); the noise is drawn outside it.
-        self._update = tf.function(self._update_impl, jit_compile=jit_compile, reduce_retracing=True)
+        # The update is the part XLA may compile (``step_form``); the noise is drawn outside it.
+        self._update = tf.function(self._update_impl, jit_compile=form == "xla", reduce_retracing=True)
+        self._losses = None  # "graph" / "xla": head_losses, traced into the update
+        if form == "xla_loss":
+            self._losses = tf.function(lambda *args: head_losses(self.model, *args, r.death_weight),
+                                       jit_compile=True, reduce_retracing=True)
         self._train_step = tf.function(self._step_impl, reduce_retracing=True)
 
     def _step_impl(self, mu, logvar, action, restart, mask, reset_state):
@@ -144,7 +170,8 @@ class Trainer:
         c0 = tf.where(reset_state, tf.zeros_like(self.c), self.c)
         with tf.GradientTape() as tape:
             loss, z_loss, death_loss, h, c = compute_losses(self.model, mu, logvar, action, restart, mask,
-                                                            h0, c0, None, r.death_weight, eps=eps)
+                                                            h0, c0, None, r.death_weight, eps=eps,
+                                                            losses=self._losses)
         variables = self.model.trainable_variables
         grads = tape.gradient(loss, variables)
         finite = tf.math.is_finite(loss)
@@ -224,7 +251,7 @@ def train(cfg: Config, run_dir: str | os.PathLike, stop_after: int | None = None
             bpe = max(1, len(files) // r.batch_size)
         steps = r.steps if r.steps > 0 else r.epochs * bpe
 
-        trainer = Trainer(cfg, jit_compile=jit_setting(cfg))
+        trainer = Trainer(cfg, form=step_form(cfg))
         manager = tf.train.CheckpointManager(trainer.checkpoint, str(layout.rnn_backup), max_to_keep=2)
         if manager.latest_checkpoint:
             trainer.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()

@@ -25,10 +25,15 @@ def test_fastest_candidate_is_chosen_and_cached(tmp_path, monkeypatch):
     assert calls == [51.0, 177.0] and "other failed here" in lines[0] and "xla 177.0/s" in lines[1]
     cache = json.loads((tmp_path / "speed_probes.json").read_text())
     (entry,) = cache.values()
-    assert entry == {"choice": "xla", "rates": {"graph": 51.0, "xla": 177.0}}
+    assert entry == {"choice": "xla", "rates": {"graph": 51.0, "xla": 177.0}, "failed": ["other"]}
     # Same host, same probe: read from the cache, nothing measured again.
-    assert speed_probe.fastest("step", {"graph": rate(500.0), "xla": rate(1.0)}, log=lines.append) == "xla"
+    assert speed_probe.fastest("step", {"graph": rate(500.0), "xla": rate(1.0), "other": broken},
+                               log=lines.append) == "xla"
     assert calls == [51.0, 177.0] and "cached" in lines[-1]
+    # A form added since the answer was cached: every form is measured again.
+    assert speed_probe.fastest("step", {"graph": rate(50.0), "xla": rate(170.0), "new": rate(300.0)},
+                               log=lines.append) == "new"
+    assert calls == [51.0, 177.0, 50.0, 170.0, 300.0]
     # Another probe name (another model size) is measured on its own.
     assert speed_probe.fastest("other step", {"graph": rate(500.0), "xla": rate(1.0)}, log=lines.append) == "graph"
 
@@ -52,19 +57,28 @@ def test_vae_step_forms_measure_a_rate(monkeypatch):
     assert train._train_rate(4, 2, False) > 0
 
 
-def test_m_step_forms_agree_and_measure_a_rate():
-    """M's train step compiled with XLA (a candidate of the probe) computes the graph step's loss and update."""
+@pytest.mark.parametrize("experiment", ["doom", "carracing"])
+def test_m_step_forms_agree_and_measure_a_rate(experiment):
+    """M's train step compiled with XLA, whole or its head and losses only (candidates of the probe), computes the
+    graph step's loss and update."""
     import numpy as np
 
     from common.config import make_config
-    from rnn.train import Trainer, _synthetic_batch, _train_rate
+    from rnn.train import STEP_FORMS, Trainer, _synthetic_batch, _train_rate
 
-    cfg = make_config("doom", "tiny", {"vae.z_size": 4, "rnn.hidden_size": 8, "rnn.batch_size": 2,
-                                       "rnn.sequence_length": 6})
+    cfg = make_config(experiment, "tiny", {"vae.z_size": 4, "rnn.hidden_size": 8, "rnn.batch_size": 2,
+                                           "rnn.sequence_length": 6})
     batch = _synthetic_batch(cfg, np.random.default_rng(0))
-    graph, xla = Trainer(cfg, jit_compile=False), Trainer(cfg, jit_compile=True)
+    assert STEP_FORMS == ("graph", "xla", "xla_loss")
+    graph, *compiled = [Trainer(cfg, form=form) for form in STEP_FORMS]
     for _ in range(2):
-        a, b = graph.train_step(batch, False), xla.train_step(batch, False)
-        np.testing.assert_allclose(float(a[0]), float(b[0]), rtol=1e-5)
-    np.testing.assert_allclose(graph.model.lstm_kernel.numpy(), xla.model.lstm_kernel.numpy(), atol=1e-6)
-    assert _train_rate(cfg, False) > 0
+        a = graph.train_step(batch, False)
+        for trainer in compiled:
+            np.testing.assert_allclose(float(trainer.train_step(batch, False)[0]), float(a[0]), rtol=1e-5)
+    for trainer in compiled:
+        for mine, theirs in zip(trainer.model.weights, graph.model.weights):
+            np.testing.assert_allclose(mine.numpy(), theirs.numpy(), atol=1e-6)
+        np.testing.assert_allclose(trainer.h.numpy(), graph.h.numpy(), atol=1e-6)
+    assert _train_rate(cfg, "graph") > 0
+    with pytest.raises(ValueError, match="xla_loss"):
+        Trainer(cfg, form="fused")

@@ -99,14 +99,16 @@ def validation_stages() -> list[Stage]:
 
 
 def final_stages(cfg: Config) -> list[Stage]:
-    """The final agent's scores on the test seeds, then the report."""
-    out = [Stage("evaluate", "controller", "evaluate", done="reports.reproduce:real_score_done")]
+    """The final agent's scores on the test seeds, then the report. Doom's τ table comes first: its Cs are
+    candidates scored on the validation seeds only, so all of them are scored before any test seed is played."""
+    evaluate = Stage("evaluate", "controller", "evaluate", done="reports.reproduce:real_score_done")
     if cfg.experiment == "doom":
         # The dream score at the run's τ (es.temperature, which the evaluate command reads from the config).
-        out.append(Stage("evaluate_dream", "controller", "evaluate", ("--dream",),
-                         done="reports.reproduce:dream_score_done"))
-        out += temperature_stages(cfg)
+        dream = Stage("evaluate_dream", "controller", "evaluate", ("--dream",),
+                      done="reports.reproduce:dream_score_done")
+        out = [*temperature_stages(cfg), evaluate, dream]
     else:
+        out = [evaluate]
         # The paper's "V only" row (C on z alone; evaluate.v_only_generations of CMA-ES), and the full agent's
         # score in the fast env beside the gymnasium one.
         v_only = (("controller.inputs", "z"),)

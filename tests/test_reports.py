@@ -377,10 +377,11 @@ def test_reproduce_plan_matches_the_pipeline(tmp_path):
     assert names[0] == ["collect", "vae_train", "vae_encode", "rnn_train", "controller_train", "validate",
                         "validate_dream"]
     assert names[1] == ["collect", "vae_encode", "rnn_train", "controller_train", "validate", "validate_dream"]
-    # ... and the paper's τ table: a C per other τ, in the final M's dream, scored on the validation seeds only.
+    # ... and the paper's τ table: a C per other τ, in the final M's dream, scored on the validation seeds only,
+    # all of them before the first test seed is played.
     taus = [f"{kind}-tau{t}" for t in ("0.10", "0.50", "1.00", "1.30")
             for kind in ("controller_train", "validate", "validate_dream")]
-    assert names[2] == names[1] + ["evaluate", "evaluate_dream"] + taus + ["report"]
+    assert names[2] == names[1] + taus + ["evaluate", "evaluate_dream", "report"]
     assert all(dict(s.settings).get("evaluate.split") == "validation" for b in blocks for s in b.stages
                if s.name.startswith("validate"))
     tau = next(s for s in blocks[2].stages if s.name == "controller_train-tau0.50")

@@ -37,6 +37,28 @@ def random_frames(cfg, backend: str, seeds, steps: int):
         batch.close()
 
 
+def frame_losses(vae, frames):
+    """V's reconstruction loss (the training loss, z = mu) of each uint8 frame [N, 64, 64, 3], in batches of 100."""
+    import numpy as np
+    import tensorflow as tf
+
+    losses = []
+    for i in range(0, len(frames), 100):
+        x = tf.constant(frames[i:i + 100], tf.float32) / 255.0
+        mu, _ = vae.encode(x)
+        losses.append(tf.reduce_sum(tf.square(x - vae.decode(mu)), axis=[1, 2, 3]).numpy())
+    return np.concatenate(losses)
+
+
+def loss_text(losses) -> str:
+    """Mean ± standard error of per-frame losses, as the bench files print them."""
+    import numpy as np
+
+    stderr = losses.std(ddof=1) / np.sqrt(len(losses))
+    return (f"reconstruction loss {losses.mean():.1f} ± {stderr:.1f} (standard error) per frame over "
+            f"{len(losses)} frames")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run-dir", type=Path, required=True, help="a CarRacing run (or result folder) with V")
@@ -50,7 +72,6 @@ def main(argv=None) -> None:
 
     out = Output(args.out)
     import numpy as np
-    import tensorflow as tf
 
     from common.cli import read_run_config
     from vae.export import load_v
@@ -61,16 +82,7 @@ def main(argv=None) -> None:
     out.say(f"V of {args.run_dir}; {args.episodes} random-policy tracks x frames {args.skip}..{args.steps - 1}")
     for backend in ("gymnasium", "envpool"):
         frames = np.concatenate(random_frames(cfg, backend, seeds, args.steps)[args.skip:])
-        losses = []
-        for i in range(0, len(frames), 100):
-            x = tf.constant(frames[i:i + 100], tf.float32) / 255.0
-            mu, _ = vae.encode(x)
-            y = vae.decode(mu)
-            losses.append(tf.reduce_sum(tf.square(x - y), axis=[1, 2, 3]).numpy())
-        losses = np.concatenate(losses)
-        stderr = losses.std(ddof=1) / np.sqrt(len(losses))
-        out.say(f"{backend}: reconstruction loss {losses.mean():.1f} ± {stderr:.1f} "
-                f"(standard error) per frame over {len(losses)} frames")
+        out.say(f"{backend}: {loss_text(frame_losses(vae, frames))}")
     out.save()
 
 

@@ -52,10 +52,10 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, help="also write the figures to this file (bench/results/...)")
     args = parser.parse_args(argv)
     from bench.bench_output import Output
+    from bench.frame_gap import frame_losses, loss_text
 
     out = Output(args.out)
     import numpy as np
-    import tensorflow as tf
 
     from common.cli import read_run_config
     from common.run_layout import RunLayout
@@ -68,19 +68,11 @@ def main(argv=None) -> None:
     out.say(f"V of {args.run_dir}; {args.episodes} episodes per group, every {args.every}th frame")
     for label, first, end in groups(args.run_dir):
         picks = np.unique(np.linspace(first, end - 1, min(args.episodes, end - first)).round().astype(int))
-        losses, lengths = [], []
-        for index in picks:
-            obs = episodes.load_rollout(episodes.episode_path(rollouts, int(index)), cfg.env.action_size)["obs"]
-            lengths.append(len(obs))
-            frames = obs[::args.every]
-            for i in range(0, len(frames), 100):
-                x = tf.constant(frames[i:i + 100], tf.float32) / 255.0
-                mu, _ = vae.encode(x)
-                losses.append(tf.reduce_sum(tf.square(x - vae.decode(mu)), axis=[1, 2, 3]).numpy())
-        loss = np.concatenate(losses)
+        obs = [episodes.load_rollout(episodes.episode_path(rollouts, int(i)), cfg.env.action_size)["obs"]
+               for i in picks]
+        losses = frame_losses(vae, np.concatenate([o[::args.every] for o in obs]))
         out.say(f"{label} (episodes {first}..{end - 1}, {len(picks)} of them, mean length "
-                f"{np.mean(lengths):.0f}): reconstruction loss {loss.mean():.1f} ± "
-                f"{loss.std(ddof=1) / np.sqrt(len(loss)):.1f} (standard error) per frame over {len(loss)} frames")
+                f"{np.mean([len(o) for o in obs]):.0f}): {loss_text(losses)}")
     out.save()
 
 

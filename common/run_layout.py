@@ -83,6 +83,10 @@ class RunLayout:
         return self.root / "reproduce.log"
 
     @property
+    def choice(self) -> Path:  # {"tag", "folder", "temperature", ...}: the final agent among the candidate Cs
+        return self.root / "choice.json"
+
+    @property
     def iterate_info(self) -> Path:  # {"from": PREV, "round": k}: round k of iterative training
         return self.root / "iterate.json"
 

@@ -4,6 +4,7 @@
     summary   print C's parameter count (last line: the total)
     train     CMA-ES in the real env (worker pool, or --backend ray) or in the dream (--dream --temperature τ)
     evaluate  N episodes with explicit seeds; --dream scores in the dream; --video PATH writes an episode
+    choose    Doom: the final agent, the best of the run's C and the τ table's on the validation seeds
 
 Test hook: WORLDMODELS_TEST_FITNESS=quadratic makes ``train`` use a synthetic fitness (no V or M needed).
 """
@@ -48,6 +49,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--video", help="write one episode (seed --seed) to this .gif or .mp4 instead of scoring")
     p.add_argument("--frames", type=int, default=300, help="--video: frames at most (default 300)")
     p.add_argument("--fps", type=int, default=30, help="--video: frames per second (default 30)")
+    cli.add_command(sub, "choose", "Doom: the final agent, the best on the validation seeds of the run's C and the "
+                                   "τ table's (evaluate.temperatures) -> <run>/choice.json",
+                    ("evaluate.temperatures",), argv=argv)
     from controller import play
 
     play.add_arguments(cli.add_command(sub, "play", play.HELP, play.SETTINGS, {"--temperature": "es.temperature"},
@@ -166,6 +170,24 @@ def _evaluate(args) -> int:
     return 0
 
 
+def _choose(args) -> int:
+    cfg, run_dir = cli.resolve(args)
+    from controller.choose import choose, is_current, read_choice
+
+    if is_current(cfg, run_dir):
+        choice = read_choice(run_dir)
+        print(f"[controller] already chosen: {choice['folder']} ({RunLayout(run_dir).choice})")
+        return 0
+    cli.print_config(cfg, run_dir)
+    with stage_timer(run_dir, "choose", resumable=False):
+        choice = choose(cfg, run_dir)
+    for c in choice["candidates"]:
+        print(f"[controller] {c['folder']} (τ {c['temperature']}): {c['mean']:.2f} ± {c['std']:.2f} over "
+              f"{c['episodes']} validation episodes")
+    print(f"[controller] final agent: {choice['folder']} -> {RunLayout(run_dir).choice}")
+    return 0
+
+
 def _play(args) -> int:
     from controller import play
 
@@ -173,7 +195,8 @@ def _play(args) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    return {"summary": _summary, "train": _train, "evaluate": _evaluate, "play": _play}[args.command](args)
+    return {"summary": _summary, "train": _train, "evaluate": _evaluate, "choose": _choose,
+            "play": _play}[args.command](args)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from common.config import Config
-from common.run_layout import RunLayout
+from common.run_layout import ControllerLayout, RunLayout
 from reports import figures, published, tables
 from reports.tables import NOT_RUN
 
@@ -54,7 +54,7 @@ def _reconstruction(cfg: Config, run_dir: Path, out_path: Path) -> None:
     reconstruction_figure(run_dir, cfg, out_path)
 
 
-def play_agent_episodes(cfg: Config, run_dir: Path) -> tuple[dict, list, dict, object]:
+def play_agent_episodes(cfg: Config, run_dir: Path, folder: str = "controller") -> tuple[dict, list, dict, object]:
     """The final agent's episode with seed ``evaluate.seed`` in each mode (dream first for Doom, then the real
     game), played once for the frame strip and the GIFs. Returns (episodes {mode: {seed, length, temperature} or
     {error}}, strip rows, {mode: (real frames or None, z)}, V)."""
@@ -65,8 +65,9 @@ def play_agent_episodes(cfg: Config, run_dir: Path) -> tuple[dict, list, dict, o
 
     seed = cfg.evaluate.seed
     layout = RunLayout(run_dir)
-    params, _ = read_params(layout.controller().best, controller_shape(cfg).num_params)
-    best = tables.read_json(layout.controller().best) or {}
+    final = layout.root / folder  # the final agent's controller folder (tables.final_folder)
+    params, _ = read_params(ControllerLayout(final).best, controller_shape(cfg).num_params)
+    best = tables.read_json(ControllerLayout(final).best) or {}
     temperature = best.get("temperature") or cfg.es.temperature
     rows, episodes, played = [], {}, {}
     modes = [("real game (frame | V's reconstruction)", False)]
@@ -108,7 +109,7 @@ def write_videos(run_dir: Path, episodes: dict, played: dict, vae) -> None:
 
 
 def _agent_frames(cfg: Config, run_dir: Path, out_path: Path, results: dict) -> None:
-    episodes, rows, played, vae = play_agent_episodes(cfg, run_dir)
+    episodes, rows, played, vae = play_agent_episodes(cfg, run_dir, tables.final_folder(results))
     write_videos(run_dir, episodes, played, vae)
     results["agent_episodes"] = episodes
     if not rows:
@@ -137,7 +138,7 @@ def draw_figures(cfg: Config, run_dir: Path, out_dir: Path, results: dict, contr
     if not controllers:
         _figure(results, "training_curve", out_dir, lambda p: None, NOT_RUN)
 
-    main = controllers[0] if controllers and controllers[0]["folder"] == "controller" else None
+    main = tables.final_summary(controllers, results)
     real = main["real"] if main else None
     _figure(results, "histogram_real", out_dir, lambda p: figures.score_histogram_figure(
         real["scores"], p, mean=real["mean"], std=real["std"], threshold=cfg.env.reward_threshold,

@@ -90,7 +90,7 @@ def round_stages(cfg: Config, final: bool) -> list[Stage]:
            Stage("rnn_train", "rnn", "train", done="rnn.train:is_complete"),
            Stage("controller_train", "controller", "train", done="reports.reproduce:controller_done"),
            *validation_stages()]
-    return out + final_stages(cfg) if final else out
+    return out + final_stages(cfg, validated=True) if final else out
 
 
 def stage_prefix(k: int) -> str:

@@ -18,6 +18,7 @@ from common.run_layout import RunLayout
 from reports.draw import draw_figures, play_agent_episodes, write_videos
 from reports.markdown import render_markdown
 from reports.results import collect_results, m_diagnostics
+from reports.tables import final_folder
 
 __all__ = ["make_report", "render_markdown", "add_videos"]
 
@@ -67,7 +68,7 @@ def add_videos(cfg: Config, run_dir: Path) -> dict:
         raise ConfigError(f"{layout.results_json} not found: write the report first (python -m reports make)")
     results = json.loads(layout.results_json.read_text())
     recorded = results.get("agent_episodes") or {}
-    episodes, _, played, vae = play_agent_episodes(cfg, run_dir)
+    episodes, _, played, vae = play_agent_episodes(cfg, run_dir, final_folder(results))
     for key, episode in episodes.items():
         if "error" in episode:
             raise ConfigError(f"the {key} episode could not be played: {episode['error']}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from controller.video import REPORT_VIDEO_FRAMES
 from reports import published
 from reports.draw import curve_name
-from reports.tables import NOT_RUN, fmt_duration, fmt_number, fmt_score, markdown_table
+from reports.tables import NOT_RUN, final_summary, fmt_duration, fmt_number, fmt_score, markdown_table
 
 
 def _figure_md(results: dict, name: str, caption: str) -> str:
@@ -64,8 +64,14 @@ def _scores_md(results: dict) -> list[str]:
     pub = results["published"]
     threshold = pub["solved_threshold"]
     out = ["## 2. The final agent's score", ""]
-    main = results["controllers"][0] if results["controllers"] and \
-        results["controllers"][0]["folder"] == "controller" else None
+    main = final_summary(results["controllers"], results)
+    choice = (results.get("final") or {}).get("choice")
+    if isinstance(choice, dict) and "candidates" in choice:
+        scores = "; ".join(f"`{c['folder']}/` (τ {fmt_number(c['temperature'], 2)}) {fmt_number(c['mean'])}"
+                           for c in choice["candidates"])
+        out += [f"The final agent is `{choice['folder']}/`, the best of the run's Cs on the validation seeds "
+                f"(mean real-game score over {choice['candidates'][0]['episodes']} episodes: {scores}; "
+                f"`python -m controller choose`, `choice.json`). Only it is scored on the test seeds.", ""]
     real = main["real"] if main else None
     if real is None or "error" in real:
         out += [f"Real-game evaluation: {NOT_RUN if real is None else real['error']} "

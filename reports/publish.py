@@ -27,7 +27,7 @@ from common.run_layout import RunLayout
 from reports.tables import fmt_duration
 
 # RunLayout attributes; the first two files and three folders are required.
-FILES = ("config", "timings", "rnn_history", "rnn_diagnostics", "initial_z")
+FILES = ("config", "timings", "rnn_history", "rnn_diagnostics", "initial_z", "choice")
 FOLDERS = ("vae_saved_model", "rnn_saved_model", "report", "diagnosis")  # report/ holds the agent's GIFs
 CONTROLLER_FILES = ("best", "config", "history", "eval_history")  # ControllerLayout attributes
 MAX_BYTES = 60 * 2 ** 20  # a result folder stays small enough to commit
@@ -132,11 +132,17 @@ def _readme(root: Path, run_dir: Path, to: Path, timings: list[tuple[int, dict]]
     if made_by:
         lines += ["The whole run is one command (every stage below is one of its stages, nothing else ran):", "",
                   f"    {made_by}", ""]
+    from controller.choose import read_choice
+
+    choice = read_choice(run_dir)
+    chosen = f" --tag {choice['tag']} --es.temperature {float(choice['temperature']):g}" \
+        if choice and choice["tag"] else ""
     lines += [
              "## Re-score the agent", "",
              "From a copy of this folder (re-scoring writes its evaluation and timing files into the folder it "
              "is given, and these files are tracked):", "",
-             f"    cp -r {to} /tmp/rescore && python -m controller evaluate --run-dir /tmp/rescore --seed S", "",
+             f"    cp -r {to} /tmp/rescore && python -m controller evaluate --run-dir /tmp/rescore{chosen} --seed S",
+             "",
              "Any S in the test range [10,000,000, 100,000,000 - episodes] works (common/seeds.py); the report's "
              "score used the config's `evaluate.seed`. "
              "V and M are served from the SavedModels below.", "",

@@ -19,7 +19,7 @@ import re
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -41,7 +41,20 @@ class Stage:
     extra: tuple[str, ...] = ()  # flags of the command that are not settings (e.g. --dream)
     settings: tuple[tuple[str, str], ...] = ()  # ("section.field", value) the stage runs with
     done: str = ""  # "module:function(cfg, run_dir[, tag]) -> bool", the stage's own completeness check
-    tag: str | None = None  # a tagged controller folder <run>/controller-TAG (--tag)
+    tag: str | None = None  # a tagged controller folder <run>/controller-TAG (--tag); CHOSEN: choice.json's
+
+    def resolved(self, run_dir: Path) -> "Stage":
+        """The stage on the final agent named in ``<run>/choice.json`` (tag CHOSEN; written by the stage before
+        it): that C's folder and the τ it was trained at; the stage itself when it names its folder."""
+        if self.tag != CHOSEN:
+            return self
+        from controller.choose import read_choice
+
+        choice = read_choice(run_dir)
+        if not choice or choice["tag"] is None:
+            return replace(self, tag=None)
+        return replace(self, tag=choice["tag"],
+                       settings=(*self.settings, ("es.temperature", f"{float(choice['temperature']):g}")))
 
     def argv(self, cfg: Config, run_dir: Path, overrides: list[str]) -> list[str]:
         own = [item for dotted, value in self.settings for item in (f"--{dotted}", value)]
@@ -98,15 +111,20 @@ def validation_stages() -> list[Stage]:
                   done="reports.reproduce:dream_score_done")]
 
 
-def final_stages(cfg: Config) -> list[Stage]:
-    """The final agent's scores on the test seeds, then the report. Doom's τ table comes first: its Cs are
-    candidates scored on the validation seeds only, so all of them are scored before any test seed is played."""
+def final_stages(cfg: Config, validated: bool = False) -> list[Stage]:
+    """The final agent's scores on the test seeds, then the report. Doom's τ table comes first: its Cs and the
+    run's own C (scored on the validation seeds here unless ``validated``: a round did it) are the candidates, and
+    the best of them on the validation seeds is the final agent (``controller choose``), scored on the test seeds."""
     evaluate = Stage("evaluate", "controller", "evaluate", done="reports.reproduce:real_score_done")
     if cfg.experiment == "doom":
-        # The dream score at the run's τ (es.temperature, which the evaluate command reads from the config).
-        dream = Stage("evaluate_dream", "controller", "evaluate", ("--dream",),
-                      done="reports.reproduce:dream_score_done")
-        out = [*temperature_stages(cfg), evaluate, dream]
+        out = temperature_stages(cfg)
+        if out:  # the final agent is the best candidate on the validation seeds (controller/choose.py)
+            out += [*([] if validated else validation_stages()),
+                    Stage("choose", "controller", "choose", done="controller.choose:is_current")]
+            evaluate = replace(evaluate, tag=CHOSEN)
+        # The dream score at the final agent's τ (es.temperature, which the evaluate command reads from the config).
+        out += [evaluate, Stage("evaluate_dream", "controller", "evaluate", ("--dream",),
+                                done="reports.reproduce:dream_score_done", tag=evaluate.tag)]
     else:
         out = [evaluate]
         # The paper's "V only" row (C on z alone; evaluate.v_only_generations of CMA-ES), and the full agent's
@@ -161,6 +179,7 @@ def plan(cfg: Config, run_dir: Path) -> list[Block]:
 
 
 V_ONLY_TAG = "z"  # <run>/controller-z: CarRacing's C on z alone
+CHOSEN = "<chosen>"  # Stage.tag of the final agent's test scores: the C that <run>/choice.json names
 
 
 def controller_done(cfg: Config, run_dir: Path, tag: str | None = None) -> bool:
@@ -271,6 +290,7 @@ def run_blocks(blocks: list[Block], cfg: Config, run_dir: Path, overrides: list[
                 tqdm.write(f"[reproduce] {block.run_dir}: prepared from the round before", file=sys.stdout)
             block_cfg = read_run_config(block.run_dir) if block.prepare is not None else cfg
             for stage in block.stages:
+                stage = stage.resolved(block.run_dir)
                 i += 1
                 name = f"{block.label}{stage.name}"
                 bar.set_description_str(f"[{i}/{total}] {name}")

@@ -65,6 +65,9 @@ def collect_results(cfg: Config, run_dir: Path) -> tuple[dict, list[dict], dict]
     }
     if isinstance(timings, dict) and "error" in timings:
         results["tables"]["cost_error"] = timings["error"]
+    choice = tables.guarded(tables.read_json, layout.choice) if layout.choice.exists() else None
+    results["final"] = {"folder": choice["folder"] if isinstance(choice, dict) and "folder" in choice
+                        else "controller", "choice": choice}
     rounds = rounds_summary(cfg, run_dir)
     if rounds is not None:  # iterative training: every round's cost, and each round's C on the validation seeds
         results["rounds"] = rounds

@@ -29,6 +29,7 @@ STAGE_COMMANDS = {
     "controller_train-z": "python -m controller train --tag z --controller.inputs z",
     "evaluate-z": "python -m controller evaluate --tag z --controller.inputs z",
     "evaluate_envpool": "python -m controller evaluate --evaluate.backend envpool",
+    "choose": "python -m controller choose",
 }
 NOT_RUN = "not run"
 _DREAM_FILE = re.compile(r"^evaluation_dream_tau(\d+(?:\.\d+)?)(_validation)?\.json$")
@@ -145,6 +146,16 @@ def reference_curve(experiment: str) -> dict:
     return {"history": history, "eval_history": evals, "source": published.reference_curve_source(experiment),
             "generations": history[-1]["generation"], "wall_seconds": history[-1]["wall_seconds"],
             "best_eval": {"generation": top["generation"], "eval_score": top["eval_score"]}}
+
+
+def final_folder(results: dict) -> str:
+    """The final agent's controller folder: the one ``choice.json`` names (Doom's τ table), else ``controller``."""
+    return (results.get("final") or {}).get("folder") or "controller"
+
+
+def final_summary(controllers: Sequence[dict], results: dict) -> dict | None:
+    """The final agent's controller summary among ``controllers`` (None when it is not there)."""
+    return next((c for c in controllers if c["folder"] == final_folder(results)), None)
 
 
 # ----------------------------------------------------------------------------------------------- tables

@@ -26,8 +26,9 @@ def _reproduce(experiment: str, run_dir: Path, timeout: float) -> subprocess.Com
 
 @pytest.mark.slow
 def test_tiny_doom_pipeline_end_to_end(tmp_path):
-    """The first pass, one round of iterative training (tiny: iterate.rounds 1) and the τ table (tiny: τ 1.30),
-    then the report of the last round, from one command."""
+    """The first pass, one round of iterative training (tiny: iterate.rounds 1), the τ table (tiny: τ 1.30), the
+    choice of the final agent on the validation seeds, its test score, then the report of the last round, from
+    one command."""
     run = tmp_path / "doom-tiny"
     final = run / "round1"
     t0 = time.monotonic()
@@ -41,23 +42,35 @@ def test_tiny_doom_pipeline_end_to_end(tmp_path):
     assert EXPECTED_KEYS <= set(results)
     assert results["experiment"] == "doom" and results["preset"] == "tiny"
     assert results["data"]["rollout_files"] > 0 and results["data"]["vae_model"] and results["data"]["rnn_model"]
-    main = results["controllers"][0]
-    assert main["folder"] == "controller" and main["training"]["generations"] >= 1
-    real = json.loads((final / "controller" / "evaluation_real.json").read_text())
+    # The final agent: the better on the validation seeds of round 1's C (τ 1.15) and the τ table's (τ 1.30), the
+    # only one scored on the test seeds.
+    choice = json.loads((final / "choice.json").read_text())
+    means = {c["folder"]: c["mean"] for c in choice["candidates"]}
+    assert list(means) == ["controller", "controller-tau1.30"]
+    for folder, mean in means.items():
+        assert mean == json.loads((final / folder / "evaluation_real_validation.json").read_text())["mean"]
+        assert all(s >= 500_000_000 for s in json.loads((final / folder / "evaluation_real_validation.json")
+                                                        .read_text())["seeds"])
+    chosen = "controller-tau1.30" if means["controller-tau1.30"] > means["controller"] else "controller"
+    assert choice["folder"] == chosen == results["final"]["folder"]
+    other = ({"controller", "controller-tau1.30"} - {chosen}).pop()
+    assert not (final / other / "evaluation_real.json").exists()
+    main = next(c for c in results["controllers"] if c["folder"] == chosen)
+    assert main["training"]["generations"] >= 1
+    real = json.loads((final / chosen / "evaluation_real.json").read_text())
     assert real["seeds"][0] == 40_000_000  # the Doom experiment's fresh test range
     assert main["real"]["mean"] == real["mean"] and main["real"]["scores"] == real["scores"]
-    assert main["dream"], "the dream evaluation at the run's τ is missing"
-    tau_row = next(r for r in results["tables"]["doom"] if r["ours"] and r["ours"]["folder"] == "controller")
+    assert main["dream"], "the dream evaluation at the final agent's τ is missing"
+    tau_row = next(r for r in results["tables"]["doom"] if r["ours"] and r["ours"]["folder"] == chosen)
     assert tau_row["ours"]["real"]["mean"] == real["mean"]
-    # The τ table: C at τ 1.30 in the final M's dream, scored on the validation seeds only.
+    # The τ table: C at τ 1.30 in the final M's dream, scored on the validation seeds.
     sweep = next(r for r in results["tables"]["doom"] if r["ours"] and r["ours"]["folder"] == "controller-tau1.30")
-    validation = json.loads((final / "controller-tau1.30" / "evaluation_real_validation.json").read_text())
-    assert sweep["ours"]["real_validation"]["mean"] == validation["mean"] and sweep["ours"]["real"] is None
-    assert all(s >= 500_000_000 for s in validation["seeds"])
+    assert sweep["ours"]["real_validation"]["mean"] == means["controller-tau1.30"]
+    assert (sweep["ours"]["real"] is None) == (chosen == "controller")
     cost = {r["stage"]: r for r in results["tables"]["cost"]}
     for stage in ("collect", "vae_train", "vae_encode", "rnn_train", "controller_train", "validate",
                   "validate_dream", "round1/collect", "round1/rnn_train", "round1/controller_train",
-                  "round1/evaluate", "round1/evaluate_dream", "round1/controller_train-tau1.30"):
+                  "round1/controller_train-tau1.30", "round1/choose"):
         assert cost[stage]["wall_s"] is not None, f"the cost table lacks {stage}"
     assert [r["round"] for r in results["rounds"]] == [0, 1]
     assert results["rounds"][0]["validation_real"]["mean"] == json.loads(
@@ -85,6 +98,9 @@ def test_tiny_doom_pipeline_end_to_end(tmp_path):
     assert json.loads((final / "config.json").read_text())["collect"]["policy"] == "agent"
     assert results["rounds"][1]["m_steps"] == results["rounds"][0]["m_steps"] + 4  # iterate.rnn_steps
     assert not (run / "controller" / "evaluation_real.json").exists()
+    tag = "" if chosen == "controller" else "-tau1.30"
+    for stage in ("evaluate", "evaluate_dream"):  # the final agent's test stages, under its own name
+        assert cost[f"round1/{stage}{tag}"]["wall_s"] is not None
 
     # The report's GIFs of the agent (the episodes of the frame strip), linked from REPORT.md.
     for mode in ("real", "dream"):
@@ -100,7 +116,7 @@ def test_tiny_doom_pipeline_end_to_end(tmp_path):
     second = time.monotonic() - t0
     assert again.returncode == 0, again.stderr[-4000:]
     print(f"second run (all stages complete): {second:.1f} s")
-    assert again.stdout.count("complete, skipped") == 19, again.stdout[-3000:]
+    assert again.stdout.count("complete, skipped") == 20, again.stdout[-3000:]
     assert [(p / "timings.json").read_text() for p in (run, final)] == timings
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
     # reproduce runs on the run folder, not on one of its rounds.

@@ -48,6 +48,19 @@ def test_publish_copies_the_small_files_and_writes_the_readme(tmp_path):
     assert not list(to.parent.glob(".*tmp*"))  # no temp folder left
 
 
+def test_a_chosen_final_agent_is_published_with_its_choice_and_its_re_score_command(tmp_path):
+    run, to = _finished_run(tmp_path), tmp_path / "results" / "doom"
+    (run / "controller-tau1.30").mkdir()
+    (run / "controller-tau1.30" / "best.json").write_text("{}")
+    (run / "choice.json").write_text(json.dumps({"tag": "tau1.30", "folder": "controller-tau1.30",
+                                                 "temperature": 1.3, "candidates": []}))
+    result = _publish(run, to)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((to / "choice.json").read_text())["tag"] == "tau1.30"
+    assert ("python -m controller evaluate --run-dir /tmp/rescore --tag tau1.30 --es.temperature 1.3 --seed S"
+            in (to / "README.md").read_text())
+
+
 def test_publish_of_an_unfinished_run_exits_2_and_writes_nothing(tmp_path):
     run = _finished_run(tmp_path)
     (run / "controller" / "best.json").unlink()

@@ -364,6 +364,7 @@ def test_reproduce_runs_stages_in_order_and_names_the_failing_one(tmp_path, monk
 
 
 def test_reproduce_plan_matches_the_pipeline(tmp_path):
+    from reports import reproduce as rep
     from reports.reproduce import plan, stages
 
     doom = [s.label for s in stages(make_config("doom", "tiny", {"iterate.rounds": 0, "evaluate.temperatures": ""}))]
@@ -378,10 +379,15 @@ def test_reproduce_plan_matches_the_pipeline(tmp_path):
                         "validate_dream"]
     assert names[1] == ["collect", "vae_encode", "rnn_train", "controller_train", "validate", "validate_dream"]
     # ... and the paper's τ table: a C per other τ, in the final M's dream, scored on the validation seeds only,
-    # all of them before the first test seed is played.
+    # all of them before the first test seed is played; the best candidate there is the one the test scores.
     taus = [f"{kind}-tau{t}" for t in ("0.10", "0.50", "1.00", "1.30")
             for kind in ("controller_train", "validate", "validate_dream")]
-    assert names[2] == names[1] + taus + ["evaluate", "evaluate_dream", "report"]
+    assert names[2] == names[1] + taus + ["choose", "evaluate", "evaluate_dream", "report"]
+    assert [s.tag for s in blocks[2].stages if s.name.startswith("evaluate")] == [rep.CHOSEN, rep.CHOSEN]
+    # Without rounds, the run's own C is scored on the validation seeds with the τ table, before the choice.
+    single = [s.name for s in stages(make_config("doom", "tiny", {"iterate.rounds": 0}))]
+    assert single[5:] == ["controller_train-tau1.30", "validate-tau1.30", "validate_dream-tau1.30", "validate",
+                          "validate_dream", "choose", "evaluate", "evaluate_dream", "report"]
     assert all(dict(s.settings).get("evaluate.split") == "validation" for b in blocks for s in b.stages
                if s.name.startswith("validate"))
     tau = next(s for s in blocks[2].stages if s.name == "controller_train-tau0.50")

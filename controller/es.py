@@ -153,8 +153,12 @@ class CMAES:
 
     # ---------------------------------------------------------------- resume
     def state(self) -> bytes:
-        """CMA (``pickle_dumps``) plus numpy's global RNG state, which pycma samples from."""
-        return pickle.dumps({"cma": self.es.pickle_dumps(), "numpy_global_rng": np.random.get_state(),
+        """CMA (pickled) plus numpy's global RNG state, which pycma samples from.
+
+        Plain ``pickle.dumps``, not pycma's ``pickle_dumps``: that one catches every exception of pickling to retry
+        without ``objective_function``, so a SIGTERM arriving there (SystemExit, common/cli.py) came out as an
+        AttributeError (exit 1, no stage time recorded). The bytes are the same when pickling succeeds."""
+        return pickle.dumps({"cma": pickle.dumps(self.es), "numpy_global_rng": np.random.get_state(),
                              "weight_decay": self.weight_decay, "num_params": self.num_params})
 
     @classmethod

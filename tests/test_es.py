@@ -52,3 +52,22 @@ def test_full_covariance_at_paper_size():
     es = CMAES(1088, 0.1, 64, seed=111)
     assert es.covariance_model.startswith("full")
     assert es.population_size == 64 and es.es.sp.weights.mu == 32  # (32_w,64)-aCMA-ES as in the authors' log
+
+
+class _ExitWhenPickled:
+    """Stands in for a SIGTERM that arrives while the CMA state is pickled (common/cli.py raises SystemExit)."""
+
+    def __reduce__(self):
+        raise SystemExit(143)
+
+
+def test_an_exit_while_the_state_is_pickled_stays_an_exit():
+    """pycma's own pickle_dumps swallows any exception and then fails with AttributeError: a SIGTERM there ended
+    the command with exit 1 and no stage time (tests/test_controller_train.py, seen 1 in 21 kills)."""
+    import pytest
+
+    es = CMAES(5, 0.1, 4, seed=0)
+    es.es.pending_exit = _ExitWhenPickled()
+    with pytest.raises(SystemExit) as err:
+        es.state()
+    assert err.value.code == 143

@@ -251,7 +251,7 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
                                  eval_rollouts=64),
                       "evaluate": dict(v_only_generations=16)},
         # Two rounds of iterative training after the first C: 600 episodes by the agent each, M 450 steps more,
-        # a fresh C (reports/results/doom: the first C alone holds left and scores like the random policy).
+        # a fresh C (reports/results/doom-iter0: the first C alone holds left and scores like the random policy).
         # The first pass adds 300 random episodes with holds of up to 100 frames (V trains on the first 1000 alone):
         # without them, round 1's dream never ended an episode of its C, and round 2's C scored 689.0 on the
         # validation seeds (reports/results/doom-no-holds); with them, one round gave a solved C (doom-iter1).

@@ -10,7 +10,7 @@ seen in another):
 | training | [2**30, 2**31 - 1) | CMA-ES candidates' episodes (:class:`controller.es.SeedStream`) |
 
 The 10,000,000.., 20,000,000.. and 30,000,000.. test seeds have scored Doom controllers already
-(reports/results/doom and its EXPERIMENT.md), so the Doom experiment's final agent is scored from 40,000,000.
+(reports/results/doom-iter2 and its EXPERIMENT.md), so the Doom experiment's final agent is scored from 40,000,000.
 Dream rollouts take their noise seeds from the same roles.
 """
 from __future__ import annotations

@@ -60,7 +60,7 @@ def one_command(run_dir: Path, commands: list[str]) -> str | None:
     if cfg is None or not commands:
         return None
     logged_dir = commands[0].split("--run-dir ", 1)[-1].split(" ", 1)[0]
-    plan = {" ".join(["python", *s.argv(cfg, b.run_dir, [])[1:]])
+    plan = {" ".join(["python", *s.resolved(b.run_dir).argv(cfg, b.run_dir, [])[1:]])
             for b in reproduce_plan(cfg, Path(logged_dir)) for s in b.stages}
     if not set(commands) <= plan:
         return None

@@ -26,7 +26,7 @@ def candidate_tags(cfg: Config) -> list[str | None]:
     return [None, *(f"tau{tau:.2f}" for tau in temperatures(cfg))]
 
 
-def _validation_file(cfg: Config, run_dir: Path, tag: str | None) -> Path:
+def _validation_file(run_dir: Path, tag: str | None) -> Path:
     from controller.evaluate import result_path
 
     return result_path(RunLayout(run_dir).controller(tag).dir, False, None, split="validation")
@@ -37,7 +37,7 @@ def candidates(cfg: Config, run_dir: Path) -> list[dict]:
     out = []
     for tag in candidate_tags(cfg):
         files = RunLayout(run_dir).controller(tag)
-        path = _validation_file(cfg, run_dir, tag)
+        path = _validation_file(run_dir, tag)
         if not files.best.exists() or not path.exists():
             raise ConfigError(f"{files.dir}: needs best.json and {path.name} (train it and score it with "
                               f"--evaluate.split validation first)")
@@ -72,5 +72,5 @@ def is_current(cfg: Config, run_dir: Path) -> bool:
     if not isinstance(choice, dict) or [c.get("tag") for c in choice.get("candidates", [])] != candidate_tags(cfg):
         return False
     stamp = RunLayout(run_dir).choice.stat().st_mtime
-    files = [_validation_file(cfg, run_dir, tag) for tag in candidate_tags(cfg)]
+    files = [_validation_file(run_dir, tag) for tag in candidate_tags(cfg)]
     return all(f.exists() and f.stat().st_mtime <= stamp for f in files)

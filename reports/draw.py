@@ -64,10 +64,9 @@ def play_agent_episodes(cfg: Config, run_dir: Path, folder: str = "controller") 
     from vae.export import load_v
 
     seed = cfg.evaluate.seed
-    layout = RunLayout(run_dir)
-    final = layout.root / folder  # the final agent's controller folder (tables.final_folder)
-    params, _ = read_params(ControllerLayout(final).best, controller_shape(cfg).num_params)
-    best = tables.read_json(ControllerLayout(final).best) or {}
+    best_file = ControllerLayout(Path(run_dir) / folder).best  # the final agent's (tables.final_folder)
+    params, _ = read_params(best_file, controller_shape(cfg).num_params)
+    best = tables.read_json(best_file) or {}
     temperature = best.get("temperature") or cfg.es.temperature
     rows, episodes, played = [], {}, {}
     modes = [("real game (frame | V's reconstruction)", False)]

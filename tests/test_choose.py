@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -55,8 +56,6 @@ def test_a_tie_keeps_the_runs_own_c_and_a_new_score_makes_the_choice_stale(run):
     assert Stage("evaluate", "controller", "evaluate", tag=CHOSEN).resolved(run_dir).tag is None
     path = _candidate(run_dir, "tau1.30", 1.3, 800.0)  # re-scored after the choice
     stamp = RunLayout(run_dir).choice.stat().st_mtime
-    import os
-
     os.utime(path, (stamp + 5, stamp + 5))
     assert not choose.is_current(cfg, run_dir)
     assert choose.choose(cfg, run_dir)["tag"] == "tau1.30"

@@ -48,9 +48,8 @@ def test_tiny_doom_pipeline_end_to_end(tmp_path):
     means = {c["folder"]: c["mean"] for c in choice["candidates"]}
     assert list(means) == ["controller", "controller-tau1.30"]
     for folder, mean in means.items():
-        assert mean == json.loads((final / folder / "evaluation_real_validation.json").read_text())["mean"]
-        assert all(s >= 500_000_000 for s in json.loads((final / folder / "evaluation_real_validation.json")
-                                                        .read_text())["seeds"])
+        scored = json.loads((final / folder / "evaluation_real_validation.json").read_text())
+        assert mean == scored["mean"] and all(s >= 500_000_000 for s in scored["seeds"])
     chosen = "controller-tau1.30" if means["controller-tau1.30"] > means["controller"] else "controller"
     assert choice["folder"] == chosen == results["final"]["folder"]
     other = ({"controller", "controller-tau1.30"} - {chosen}).pop()

@@ -227,6 +227,30 @@ def _cli(argv, capsys) -> tuple[int, str]:
     return stop.value.code, capsys.readouterr().err.strip()
 
 
+@pytest.mark.parametrize("flags, tag, temperature", [
+    ([], "tau1.30", 1.3),  # the run's final agent at the τ it was chosen at
+    (["--temperature", "0.7"], "tau1.30", 0.7),  # its C, the user's τ
+    (["--tag", "other"], "other", 1.15),  # an explicit --tag plays that C at the run's es.temperature
+])
+def test_play_follows_the_runs_choice(run_dir, tmp_path, flags, tag, temperature):
+    from common.cli import resolve
+    from controller.__main__ import build_parser
+    from controller.play import final_agent
+
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    layout = RunLayout(run)
+    shutil.copytree(layout.controller().dir, layout.controller("tau1.30").dir)
+    atomic.write_json(layout.choice, {"tag": "tau1.30", "folder": "controller-tau1.30", "temperature": 1.3})
+    argv = ["play", "--run-dir", str(run), *flags]
+    args = build_parser(argv).parse_args(argv)
+    cfg, _ = resolve(args)
+    assert final_agent(args, cfg, run)[0] == tag and final_agent(args, cfg, run)[1].es.temperature == temperature
+    layout.choice.unlink()  # a run without a choice plays controller/ at the config's τ
+    plain = ["play", "--run-dir", str(run)]
+    assert final_agent(build_parser(plain).parse_args(plain), cfg, run) == (None, cfg)
+
+
 def test_unknown_run_dir_is_refused(tmp_path, capsys):
     missing = tmp_path / "nowhere"
     code, err = _cli(["play", "--experiment", "doom", "--run-dir", str(missing)], capsys)

@@ -1,4 +1,5 @@
 """V's training loop, resume, NaN guard, SavedModel export and series encoding on tiny synthetic rollouts."""
+import dataclasses
 import json
 import shutil
 
@@ -90,6 +91,19 @@ def test_already_complete_exits_fast(trained_run, capsys):
     counter = CountSteps()
     train(cfg, run, callbacks=(counter,), verbose=0)
     assert counter.steps == [] and "already trained" in capsys.readouterr().out
+
+
+def test_a_finished_v_without_its_keras_file_is_complete(trained_run, tmp_path):
+    from vae.train import is_complete
+
+    cfg, run, _ = trained_run
+    published = tmp_path / "copied"  # a finished run copied without the Keras file
+    shutil.copytree(run / "vae", published / "vae", ignore=shutil.ignore_patterns("model.keras"))
+    assert is_complete(cfg, published)
+    assert not is_complete(dataclasses.replace(cfg, vae=dataclasses.replace(cfg.vae, epochs=cfg.vae.epochs + 1)),
+                           published)  # more epochs asked for: not done
+    shutil.rmtree(published / "vae" / "saved_model")
+    assert not is_complete(cfg, published)
 
 
 def test_saved_model_serves_alone_and_equals_keras(tmp_path):

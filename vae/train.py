@@ -167,9 +167,12 @@ def _load_backup(backup_dir: Path, batch_size: int) -> tuple[ConvVAE, dict] | No
 
 
 def is_complete(cfg: Config, run_dir: Path) -> bool:
+    """V finished cfg.vae.epochs and its SavedModel is exported. The Keras file (52 MB at Nz 32) is not asked for:
+    a finished run copied without it (train_state.json and the SavedModel, what every later stage reads) is
+    complete all the same; only more epochs (--vae.epochs raised) need it to continue."""
     layout = RunLayout(run_dir)
-    state_path = RunLayout(run_dir).vae_train_state
-    if not (state_path.exists() and layout.vae_model.exists() and layout.vae_saved_model.is_dir()):
+    state_path = layout.vae_train_state
+    if not (state_path.exists() and layout.vae_saved_model.is_dir()):
         return False
     state = json.loads(state_path.read_text())
     return bool(state.get("complete")) and state.get("epochs", 0) >= cfg.vae.epochs

@@ -242,7 +242,7 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
         },
         # CarRacing's CMA-ES runs in the real game (envpool: bench/results/carracing_rollouts.txt), twice (the
         # full C and the V-only C), so its small preset shrinks the data and the population to fit 4 h on 2 cores:
-        # 32 x 2 episodes of up to 1000 steps per generation, ~1.6 s per episode (reports/results/carracing/
+        # 32 x 2 episodes of up to 1000 steps per generation, ~1.6 s per episode (reports/results/carracing-24gen/
         # controller/history.csv: 16 x 2 took ~50 s per generation). 16 x 2 for 24 generations left the full C
         # still rising at 374 (ibid., eval_history.csv) while the 99-parameter V-only C had reached the paper's
         # V-only score, so the full C gets the generations and the V-only C 16 of them.

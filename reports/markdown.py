@@ -98,6 +98,30 @@ def _scores_md(results: dict) -> list[str]:
     return out
 
 
+def _carracing_diagnosis_md(results: dict) -> list[str]:
+    diag = results.get("carracing_diagnosis")
+    if not diag:
+        return []
+    noise, laps = diag["fitness_noise"], diag["laps"]
+    spread = ", ".join(fmt_number(v) for v in noise["population_fitness_std_last"]) or NOT_RUN
+    out = ["### Why the score is what it is", "",
+           f"- **Fitness noise.** The final C's scores spread with std {fmt_number(noise['episode_std'])} over "
+           f"{noise['env']} tracks, so a candidate's fitness, the mean of {noise['rollouts']} episodes, has a "
+           f"standard error of about {fmt_number(noise['fitness_se'])}; the population's fitness std in the last "
+           f"generations was {spread} (`history.csv`). With the authors' {noise['authors_rollouts']} episodes per "
+           f"candidate the error would be {fmt_number(noise['fitness_se_authors'])}.",
+           f"- **Finished laps.** {laps['finished']} of {laps['episodes']} test episodes ended before step "
+           f"{laps['max_steps']}, every tile visited (the v0 rule)"
+           + (f", scoring {fmt_number(laps['finished_min'])} to {fmt_number(laps['finished_max'])}"
+              if laps["finished"] else "")
+           + (f"; the {laps['full_length']} that ran all {laps['max_steps']} steps average "
+              f"{fmt_number(laps['full_length_mean'])}." if laps["full_length"] else ".")]
+    if diag["frame_gap"]:
+        out.append(f"- **V on both games.** V's reconstruction loss on gymnasium's and envpool's frames: "
+                   f"[{diag['frame_gap']}](../{diag['frame_gap']}) (`bench/frame_gap.py`).")
+    return out + [""]
+
+
 def _rounds_md(results: dict) -> list[str]:
     """Iterative training: what each round added and how its C scored on the validation seeds."""
     rounds = results.get("rounds")
@@ -245,6 +269,6 @@ def render_markdown(results: dict) -> str:
              f"Run folder `{results['run_dir']}`; written by `{results['generated_by']}` at "
              f"{results['generated_at']}. Every number below is in `results.json` beside this file; the published "
              "numbers are labelled with their source.", ""]
-    for part in (_training_md, _scores_md, _rounds_md, _models_md, _comparison_md, _cost_md, _settings_md):
+    for part in (_training_md, _scores_md, _carracing_diagnosis_md, _rounds_md, _models_md, _comparison_md, _cost_md, _settings_md):
         lines += part(results)
     return "\n".join(lines).rstrip() + "\n"

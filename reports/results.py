@@ -6,13 +6,14 @@ diagnostics. Nothing here draws or writes markdown (:mod:`reports.draw`, :mod:`r
 from __future__ import annotations
 
 import datetime
+import math
 import traceback
 from pathlib import Path
 from typing import Any
 
 from common import timing
 from common.config import Config
-from common.run_layout import RunLayout
+from common.run_layout import ControllerLayout, RunLayout
 from envs.episodes import list_episode_files
 from reports import published, tables
 
@@ -77,9 +78,53 @@ def collect_results(cfg: Config, run_dir: Path) -> tuple[dict, list[dict], dict]
             [(stage_prefix(r["round"]), r.pop("timings")) for r in rounds])
     if cfg.experiment == "carracing":
         results["tables"]["carracing"] = tables.carracing_table(controllers)
+        results["carracing_diagnosis"] = carracing_diagnosis(cfg, run_dir, results["final"]["folder"])
     else:
         results["tables"]["doom"] = tables.doom_table(controllers)
     return results, controllers, reference
+
+
+AUTHORS_ROLLOUTS = 16  # episodes per candidate in the authors' CMA-ES (ORIGINAL-SPEC-DETAILED section 8)
+
+
+def carracing_diagnosis(cfg: Config, run_dir: Path, folder: str) -> dict | None:
+    """CarRacing: why the final C scores what it does, from its own files; None before it is scored.
+
+    - ``fitness_noise``: the C's per-episode std in the game CMA-ES trained in (its envpool score when the run
+      trained there and has one, else gymnasium's) over sqrt(es.num_rollouts): the standard error of one
+      candidate's fitness, beside the population's fitness std in the last four generations (history.csv), and
+      the same error at the authors' 16 episodes per candidate.
+    - ``laps``: under the v0 rule an episode shorter than env.max_steps visited every tile (a finished lap):
+      how many, their score range, and the mean score of the episodes that ran all env.max_steps.
+    - ``frame_gap``: ``diagnosis/frame_gap.txt`` (``bench/frame_gap.py``: V's loss on both games' frames), if there.
+    """
+    from controller.evaluate import result_path
+
+    out = Path(run_dir) / folder
+    test = tables.guarded(tables.read_json, result_path(out, False, None))
+    if not isinstance(test, dict) or "error" in test or not test.get("scores"):
+        return None
+    trained = tables.guarded(tables.read_json, result_path(out, False, None, backend=cfg.env.backend))
+    fit_eval, fit_env = (trained, cfg.env.backend) if isinstance(trained, dict) and trained.get("scores") \
+        else (test, "gymnasium")
+    history = tables.guarded(tables.read_csv, ControllerLayout(out).history)
+    spread = [r["fitness_std"] for r in history[-4:]] if isinstance(history, list) else []
+    std = float(fit_eval["std"])
+    scores, lengths = test["scores"], test.get("lengths") or []
+    finished = [s for s, n in zip(scores, lengths) if n < cfg.env.max_steps]
+    full = [s for s, n in zip(scores, lengths) if n >= cfg.env.max_steps]
+    frame_gap = Path(run_dir) / "diagnosis" / "frame_gap.txt"
+    return {
+        "fitness_noise": {"env": fit_env, "episode_std": std, "rollouts": cfg.es.num_rollouts,
+                          "fitness_se": std / math.sqrt(cfg.es.num_rollouts),
+                          "population_fitness_std_last": spread, "authors_rollouts": AUTHORS_ROLLOUTS,
+                          "fitness_se_authors": std / math.sqrt(AUTHORS_ROLLOUTS)},
+        "laps": {"episodes": len(scores), "max_steps": cfg.env.max_steps, "finished": len(finished),
+                 "finished_min": min(finished) if finished else None,
+                 "finished_max": max(finished) if finished else None,
+                 "full_length": len(full), "full_length_mean": sum(full) / len(full) if full else None},
+        "frame_gap": "diagnosis/frame_gap.txt" if frame_gap.is_file() else None,
+    }
 
 
 def rounds_summary(cfg: Config, run_dir: Path) -> list[dict] | None:

@@ -180,6 +180,37 @@ def test_carracing_table_fills_ours_by_controller_inputs(car_run):
     assert "906 ± 21" in text and "not run" in text
 
 
+def test_carracing_diagnosis_is_computed_from_the_final_agents_files(car_run):
+    run, main, _ = car_run
+    cfg = make_config("carracing", "tiny")  # env.max_steps 120, es.num_rollouts 2, CMA-ES in envpool's game
+    test = {**main["real"], "scores": [910.0, 920.0, 600.0, 700.0], "lengths": [100, 110, 120, 120], "std": 50.0,
+            "episodes": 4, "seeds": list(range(10_000_000, 10_000_004))}
+    (run / "controller" / "evaluation_real.json").write_text(json.dumps(test))
+    make_report(cfg, run)
+    diag = _load(run)[0]["carracing_diagnosis"]
+    assert diag["fitness_noise"]["env"] == "gymnasium" and diag["fitness_noise"]["episode_std"] == 50.0
+    (run / "controller" / "evaluation_real_envpool.json").write_text(json.dumps({**test, "std": 40.0}))
+    (run / "diagnosis").mkdir()
+    (run / "diagnosis" / "frame_gap.txt").write_text("V's loss on both games\n")
+    make_report(cfg, run)
+    results, text = _load(run)
+    diag = results["carracing_diagnosis"]
+    noise = diag["fitness_noise"]
+    assert noise["env"] == "envpool" and noise["rollouts"] == 2
+    assert math.isclose(noise["fitness_se"], 40 / math.sqrt(2)) and math.isclose(noise["fitness_se_authors"], 10.0)
+    assert noise["population_fitness_std_last"] == [row[5] for row in main["history"][-4:]]
+    assert diag["laps"] == {"episodes": 4, "max_steps": 120, "finished": 2, "finished_min": 910.0,
+                            "finished_max": 920.0, "full_length": 2, "full_length_mean": 650.0}
+    assert diag["frame_gap"] == "diagnosis/frame_gap.txt"
+    assert "standard error of about 28.3" in text and "scoring 910.0 to 920.0" in text and "average 650.0" in text
+
+
+def test_a_doom_report_has_no_carracing_diagnosis(doom_run):
+    make_report(make_config("doom", "tiny"), doom_run[0])
+    results, text = _load(doom_run[0])
+    assert "carracing_diagnosis" not in results and "Why the score" not in text
+
+
 def _numbers(value) -> list[float]:
     if isinstance(value, bool):
         return []

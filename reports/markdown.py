@@ -106,10 +106,11 @@ def _carracing_diagnosis_md(results: dict) -> list[str]:
     spread = ", ".join(fmt_number(v) for v in noise["population_fitness_std_last"]) or NOT_RUN
     out = ["### Why the score is what it is", "",
            f"- **Fitness noise.** The final C's scores spread with std {fmt_number(noise['episode_std'])} over "
-           f"{noise['env']} tracks, so a candidate's fitness, the mean of {noise['rollouts']} episodes, has a "
-           f"standard error of about {fmt_number(noise['fitness_se'])}; the population's fitness std in the last "
-           f"generations was {spread} (`history.csv`). With the authors' {noise['authors_rollouts']} episodes per "
-           f"candidate the error would be {fmt_number(noise['fitness_se_authors'])}.",
+           f"{noise['game']} tracks, so a candidate's fitness, the mean of {noise['episodes_per_candidate']} "
+           f"episodes, has a standard error of about {fmt_number(noise['fitness_se'])}; the population's fitness "
+           f"std in the last generations was {spread} (`history.csv`). With the authors' "
+           f"{noise['authors_rollouts']} episodes per candidate the error would be "
+           f"{fmt_number(noise['fitness_se_authors'])}.",
            f"- **Finished laps.** {laps['finished']} of {laps['episodes']} test episodes ended before step "
            f"{laps['max_steps']}, every tile visited (the v0 rule)"
            + (f", scoring {fmt_number(laps['finished_min'])} to {fmt_number(laps['finished_max'])}"
@@ -269,6 +270,7 @@ def render_markdown(results: dict) -> str:
              f"Run folder `{results['run_dir']}`; written by `{results['generated_by']}` at "
              f"{results['generated_at']}. Every number below is in `results.json` beside this file; the published "
              "numbers are labelled with their source.", ""]
-    for part in (_training_md, _scores_md, _carracing_diagnosis_md, _rounds_md, _models_md, _comparison_md, _cost_md, _settings_md):
+    for part in (_training_md, _scores_md, _carracing_diagnosis_md, _rounds_md, _models_md, _comparison_md,
+                 _cost_md, _settings_md):
         lines += part(results)
     return "\n".join(lines).rstrip() + "\n"

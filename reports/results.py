@@ -113,9 +113,10 @@ def carracing_diagnosis(cfg: Config, run_dir: Path, folder: str) -> dict | None:
     scores, lengths = test["scores"], test.get("lengths") or []
     finished = [s for s, n in zip(scores, lengths) if n < cfg.env.max_steps]
     full = [s for s, n in zip(scores, lengths) if n >= cfg.env.max_steps]
-    frame_gap = Path(run_dir) / "diagnosis" / "frame_gap.txt"
+    frame_gap = RunLayout(run_dir).diagnosis / "frame_gap.txt"
     return {
-        "fitness_noise": {"env": fit_env, "episode_std": std, "rollouts": cfg.es.num_rollouts,
+        "fitness_noise": {"game": fit_env, "episode_std": std,
+                          "episodes_per_candidate": cfg.es.num_rollouts,
                           "fitness_se": std / math.sqrt(cfg.es.num_rollouts),
                           "population_fitness_std_last": spread, "authors_rollouts": AUTHORS_ROLLOUTS,
                           "fitness_se_authors": std / math.sqrt(AUTHORS_ROLLOUTS)},

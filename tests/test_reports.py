@@ -188,7 +188,7 @@ def test_carracing_diagnosis_is_computed_from_the_final_agents_files(car_run):
     (run / "controller" / "evaluation_real.json").write_text(json.dumps(test))
     make_report(cfg, run)
     diag = _load(run)[0]["carracing_diagnosis"]
-    assert diag["fitness_noise"]["env"] == "gymnasium" and diag["fitness_noise"]["episode_std"] == 50.0
+    assert diag["fitness_noise"]["game"] == "gymnasium" and diag["fitness_noise"]["episode_std"] == 50.0
     (run / "controller" / "evaluation_real_envpool.json").write_text(json.dumps({**test, "std": 40.0}))
     (run / "diagnosis").mkdir()
     (run / "diagnosis" / "frame_gap.txt").write_text("V's loss on both games\n")
@@ -196,7 +196,7 @@ def test_carracing_diagnosis_is_computed_from_the_final_agents_files(car_run):
     results, text = _load(run)
     diag = results["carracing_diagnosis"]
     noise = diag["fitness_noise"]
-    assert noise["env"] == "envpool" and noise["rollouts"] == 2
+    assert noise["game"] == "envpool" and noise["episodes_per_candidate"] == 2
     assert math.isclose(noise["fitness_se"], 40 / math.sqrt(2)) and math.isclose(noise["fitness_se_authors"], 10.0)
     assert noise["population_fitness_std_last"] == [row[5] for row in main["history"][-4:]]
     assert diag["laps"] == {"episodes": 4, "max_steps": 120, "finished": 2, "finished_min": 910.0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from common import atomic
+from common import atomic, onednn
 from common.timing import machine_description
 
 
@@ -14,7 +14,7 @@ class Output:
         self.path = path
         self.lines: list[str] = []
         self.say("$ python " + " ".join(sys.argv))
-        self.say(f"host: {machine_description()}")
+        self.say(f"host: {machine_description()}; TensorFlow oneDNN {onednn.setting()}")
 
     def say(self, text: str) -> None:
         print(text, flush=True)

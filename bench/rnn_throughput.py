@@ -19,10 +19,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from common.config import make_config  # noqa: E402  (common first: it sets oneDNN before TensorFlow loads)
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from common.config import make_config  # noqa: E402
 from rnn.train import STEP_FORMS, Trainer, _synthetic_batch, step_form  # noqa: E402
 
 

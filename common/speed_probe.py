@@ -17,7 +17,7 @@ import platform
 from pathlib import Path
 from typing import Callable
 
-from common import atomic
+from common import atomic, onednn
 from common.timing import cpu_info
 
 
@@ -26,7 +26,8 @@ def cache_path() -> Path:
 
 
 def host_key() -> str:
-    """CPU model and instruction-set flags (hashed), core count, TensorFlow version."""
+    """CPU model and instruction-set flags (hashed), core count, TensorFlow version, and the settings that change
+    which kernels TensorFlow runs (oneDNN on or off, an instruction-set cap on oneDNN or XLA)."""
     info = cpu_info()
     model, flags = info.get("model name") or platform.processor(), info.get("flags", "")
     try:
@@ -35,7 +36,9 @@ def host_key() -> str:
     except ImportError:  # pragma: no cover - TF is a requirement
         tf_version = "none"
     digest = hashlib.sha256(flags.encode()).hexdigest()[:12]
-    return f"{model}|flags {digest}|{os.cpu_count()} cores|tf {tf_version}"
+    caps = [f"{var}={os.environ[var]}" for var in ("ONEDNN_MAX_CPU_ISA", "XLA_FLAGS") if os.environ.get(var)]
+    return "|".join([model, f"flags {digest}", f"{os.cpu_count()} cores", f"tf {tf_version}",
+                     f"oneDNN {onednn.setting()}", *caps])
 
 
 def fastest(name: str, candidates: dict[str, Callable[[], float]], log=print) -> str:

@@ -25,9 +25,12 @@ def cpu_info() -> dict[str, str]:
 
 
 def cpu_model() -> str:
-    """The CPU's model name and whether it has AVX-512 (speed figures differ between such hosts)."""
+    """The CPU's model name, family and model numbers (virtual machines often show only "Intel(R) Xeon(R)
+    Processor") and whether it has AVX-512: speed figures differ between such hosts."""
     info = cpu_info()
     model = info.get("model name") or platform.processor() or "unknown CPU"
+    if info.get("cpu family") and info.get("model"):
+        model += f" (family {info['cpu family']}, model {info['model']})"
     return f"{model}, {'AVX-512' if 'avx512f' in info.get('flags', '').split() else 'no AVX-512'}"
 
 

@@ -10,6 +10,7 @@ Importing ``envs`` is cheap: no TensorFlow, no Box2D, no vizdoom import happens 
 
 cap: the step cap, then the score that counts as solved.
 """
+import common  # noqa: F401  (first: oneDNN on before anything loads TensorFlow; common/onednn.py)
 from gymnasium.envs.registration import register, registry
 
 CARRACING_ID = "worldmodels/CarRacing64-v0"

@@ -12,6 +12,7 @@ os.environ.setdefault("WM_VAE_JIT", "0")
 os.environ.setdefault("WM_RNN_FORM", "graph")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+import common  # noqa: E402, F401  (oneDNN as the project sets it, before any test module loads TensorFlow)
 
 
 import pytest  # noqa: E402

@@ -1,5 +1,9 @@
 """The per-host speed probe: the fastest candidate wins, the answer is cached per host, a failing form is skipped."""
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -38,9 +42,28 @@ def test_fastest_candidate_is_chosen_and_cached(tmp_path, monkeypatch):
     assert speed_probe.fastest("other step", {"graph": rate(500.0), "xla": rate(1.0)}, log=lines.append) == "graph"
 
 
-def test_the_key_names_the_cpu_and_tensorflow():
+def test_the_key_names_the_cpu_and_tensorflow(monkeypatch):
     key = speed_probe.host_key()
-    assert "cores" in key and "tf " in key and "flags" in key
+    assert "cores" in key and "tf " in key and "flags" in key and "oneDNN on" in key
+    # A form measured with oneDNN off or the instruction set capped is not the answer for the plain host.
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert speed_probe.host_key() not in (key, key.replace("oneDNN on", "oneDNN off"))
+
+
+def test_the_project_turns_onednn_on_before_tensorflow_loads_unless_the_user_chose():
+    """TensorFlow leaves oneDNN off on AVX2-only CPUs (common/onednn.py); importing any package of the project
+    sets it on, before TensorFlow reads the variable, and keeps a value the user set."""
+    code = ("import os, vae.model, tensorflow as tf; from tensorflow.python.util import _pywrap_util_port as p; "
+            "print(os.environ['TF_ENABLE_ONEDNN_OPTS'], p.IsMklEnabled())")
+    root = Path(__file__).resolve().parents[1]
+    for user, expected in ((None, "1 True"), ("0", "0 False")):
+        env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+        if user is not None:
+            env["TF_ENABLE_ONEDNN_OPTS"] = user
+        done = subprocess.run([sys.executable, "-c", code], cwd=root, env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"},
+                              capture_output=True, text=True, check=True)
+        assert done.stdout.split()[-2:] == expected.split()
 
 
 def test_no_candidate_that_runs_is_an_error(tmp_path, monkeypatch):

@@ -1,10 +1,11 @@
 """V's architecture and maths against the authors' numbers and hand computations."""
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from common.config import make_config
-from vae.model import ConvVAE, kl_loss, make_optimizer, reconstruction_loss, sample_z
+from vae.model import Conv2DTransposeOn1x1, ConvVAE, kl_loss, make_optimizer, reconstruction_loss, sample_z
 
 
 @pytest.mark.parametrize("experiment, z_size, expected", [("carracing", 32, 4_348_547), ("doom", 64, 4_446_915)])
@@ -88,3 +89,29 @@ def test_keras_file_round_trip(tmp_path):
     loaded = keras.models.load_model(tmp_path / "m.keras")
     assert isinstance(loaded, ConvVAE) and loaded.z_size == 4
     np.testing.assert_array_equal(np.asarray(loaded.encode(x)[0]), np.asarray(model.encode(x)[0]))
+
+
+def test_first_deconvolution_as_a_matmul_equals_keras_conv2d_transpose():
+    """dec_deconv1 ([B,1,1,1024] -> [B,5,5,128]) runs as one matmul; with the same kernel and bias it gives
+    Keras' Conv2DTranspose's output and gradients (kernel, bias, input), and is saved as one."""
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=(4, 1, 1, 16)), tf.float32)
+    ours = Conv2DTransposeOn1x1(8, 5, strides=2, padding="valid", activation="relu")
+    keras_layer = keras.layers.Conv2DTranspose(8, 5, strides=2, padding="valid", activation="relu")
+    ours.build(x.shape), keras_layer.build(x.shape)
+    ours.bias.assign(rng.normal(size=8).astype("f"))
+    keras_layer.set_weights(ours.get_weights())
+    target = tf.constant(rng.normal(size=(4, 5, 5, 8)), tf.float32)
+    results = []
+    for layer in (ours, keras_layer):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            loss = tf.reduce_sum(tf.square(y - target))
+        results.append((y, tape.gradient(loss, [layer.kernel, layer.bias, x])))
+    (y_ours, g_ours), (y_keras, g_keras) = results
+    assert y_ours.shape == (4, 5, 5, 8)
+    np.testing.assert_allclose(y_ours, y_keras, atol=1e-5)
+    for mine, theirs in zip(g_ours, g_keras):
+        np.testing.assert_allclose(mine, theirs, atol=1e-4)
+    assert ConvVAE(32).decoder.get_layer("dec_deconv1").kernel.shape == (5, 5, 128, 1024)

@@ -78,14 +78,34 @@ def build_encoder(z_size: int) -> keras.Model:
     return keras.Model(x, [mu, logvar], name="encoder")
 
 
+@keras.saving.register_keras_serializable(package="worldmodels")
+class Conv2DTransposeOn1x1(layers.Conv2DTranspose):
+    """A transposed convolution whose input is 1x1 (V's dec_deconv1: [B,1,1,1024] -> [B,5,5,128]), computed as the
+    one matmul it is: out[b,i,j,o] = sum_c x[b,c] kernel[i,j,o,c] + bias[o]. Same kernel, bias, shapes and
+    serialized form as ``Conv2DTranspose``; oneDNN's deconvolution kernels spent about half of V's train step on
+    this layer (its gradients included), a matmul a small fraction of that (bench/vae_throughput.py)."""
+
+    def call(self, inputs):
+        if tuple(inputs.shape[1:3]) != (1, 1) or self.padding != "valid" or self.data_format != "channels_last":
+            return super().call(inputs)
+        kh, kw, out_channels, in_channels = self.kernel.shape
+        kernel = ops.reshape(self.kernel, (kh * kw * out_channels, in_channels))  # rows (i, j, o), no copy
+        # transpose_b: the kernel is never copied, nor is its gradient (dy^T x has the kernel's own layout)
+        y = tf.matmul(ops.reshape(inputs, (-1, in_channels)), kernel, transpose_b=True)
+        y = ops.reshape(y, (-1, kh, kw, out_channels))
+        if self.use_bias:
+            y = y + self.bias
+        return self.activation(y) if self.activation is not None else y
+
+
 def build_decoder(z_size: int) -> keras.Model:
     """z [B,Nz] -> frames [B,64,64,3] in [0,1]."""
     z = keras.Input((z_size,), name="z")
     h = layers.Dense(1024, name="dec_fc")(z)  # linear, as the authors' dec_fc
     h = layers.Reshape((1, 1, 1024), name="dec_reshape")(h)
     for i, (filters, kernel) in enumerate(((128, 5), (64, 5), (32, 6)), start=1):
-        h = layers.Conv2DTranspose(filters, kernel, strides=2, padding="valid", activation="relu",
-                                   name=f"dec_deconv{i}")(h)
+        deconv = Conv2DTransposeOn1x1 if i == 1 else layers.Conv2DTranspose
+        h = deconv(filters, kernel, strides=2, padding="valid", activation="relu", name=f"dec_deconv{i}")(h)
     y = layers.Conv2DTranspose(3, 6, strides=2, padding="valid", activation="sigmoid", name="dec_deconv4")(h)
     return keras.Model(z, y, name="decoder")
 

@@ -116,6 +116,96 @@ def dream_step(rnn, z, action, restart, h, c, temperature, seed):
     return z_next, h, c, dead
 
 
+def _gate_activations(gates):
+    """(sigmoid(i), tanh(j), sigmoid(f + FORGET_BIAS), sigmoid(o)) of gates [..., 4Nh] in the order i, j, f, o."""
+    i, j, f, o = tf.split(gates, 4, axis=-1)
+    return tf.sigmoid(i), tf.tanh(j), tf.sigmoid(f + FORGET_BIAS), tf.sigmoid(o)
+
+
+def lstm_sequence(x, keep, h0, c0, kernel, bias):
+    """The TF1 LSTM cell (:meth:`MDNRNN._cell`) over a time-major sequence, with a hand-written gradient.
+
+    Args:
+        x: [T, B, in] inputs; keep: [T, B, 1] (0 zeroes h and c before step t consumes its input) or None;
+        h0, c0: [B, Nh]; kernel: [in + Nh, 4Nh] (input rows, then h rows); bias: [4Nh].
+    Returns:
+        (h of every step [T, B, Nh], h_T, c_T).
+
+    The forward pass is the cell's maths step by step. The gradient is the same maths as autodiff's, arranged
+    for speed: the backward loop carries only dh and dc (one [B, 4Nh] x [4Nh, Nh] matmul per step) and keeps
+    each step's gate gradients; the kernel's and bias's gradients are then one matmul over all T * B rows, where
+    TensorFlow's loop gradient did a small matmul and a [in + Nh, 4Nh] accumulation per step, and a slow sum over
+    [T, B, 4Nh] for the bias (bench/rnn_throughput.py; tests/test_rnn_model.py checks it against autodiff).
+    """
+    masked = keep is not None
+    keep = tf.zeros([0, 1, 1], tf.float32) if keep is None else keep  # custom_gradient takes tensors only
+
+    @tf.custom_gradient
+    def run(x, keep, h0, c0, kernel, bias):
+        steps, nh, inputs = tf.shape(x)[0], h0.shape[-1], x.shape[-1]
+        x_proj = tf.reshape(tf.matmul(tf.reshape(x, [-1, inputs]), kernel[:inputs]) + bias,
+                            tf.concat([tf.shape(x)[:2], [-1]], 0))
+        recurrent = kernel[inputs:]
+
+        def array(width, values=None):
+            ta = tf.TensorArray(tf.float32, size=steps, element_shape=tf.TensorShape([None, width]))
+            return ta.unstack(values) if values is not None else ta
+
+        xs, ks = array(x_proj.shape[-1], x_proj), array(1, keep) if masked else None
+        max_steps = x.shape[0] or steps  # a static trip count where the shape gives one (XLA needs it)
+
+        def forward(t, h, c, hs, h_in, c_in, tanh_c, acts):
+            if masked:
+                k = ks.read(t)
+                h, c = h * k, c * k
+            gates = _gate_activations(xs.read(t) + tf.matmul(h, recurrent))  # kept apart: no concat, no split
+            si, tj, sf, so = gates
+            c_new = c * sf + si * tj
+            tc = tf.tanh(c_new)
+            h_new = tc * so
+            return (t + 1, h_new, c_new, hs.write(t, h_new), h_in.write(t, h), c_in.write(t, c), tanh_c.write(t, tc),
+                    tuple(a.write(t, g) for a, g in zip(acts, gates)))
+
+        _, h, c, hs, h_in, c_in, tanh_c, acts = tf.while_loop(
+            lambda t, *_: t < steps, forward,
+            (tf.constant(0), h0, c0, array(nh), array(nh), array(nh), array(nh), tuple(array(nh) for _ in range(4))),
+            maximum_iterations=max_steps)
+        hs = hs.stack()
+
+        def grad(d_hs, d_h, d_c):
+            d_hs = array(nh, tf.zeros_like(hs) if d_hs is None else d_hs)
+            ks_back = array(1, keep) if masked else None  # a TensorArray is read once per index
+
+            def backward(t, dh, dc, d_gates):  # t = steps - 1 down to 0
+                dh = dh + d_hs.read(t)
+                si, tj, sf, so = (a.read(t) for a in acts)
+                tc = tanh_c.read(t)
+                dc = dc + dh * so * (1.0 - tc * tc)
+                dg = tf.concat([dc * tj * si * (1.0 - si), dc * si * (1.0 - tj * tj),
+                                dc * c_in.read(t) * sf * (1.0 - sf), dh * tc * so * (1.0 - so)], -1)
+                dh, dc = tf.matmul(dg, recurrent, transpose_b=True), dc * sf
+                if masked:
+                    k = ks_back.read(t)
+                    dh, dc = dh * k, dc * k
+                return t - 1, dh, dc, d_gates.write(t, dg)
+
+            d_h = tf.zeros_like(h) if d_h is None else d_h
+            d_c = tf.zeros_like(c) if d_c is None else d_c
+            _, dh0, dc0, d_gates = tf.while_loop(lambda t, *_: t >= 0, backward,
+                                                 (steps - 1, d_h, d_c, array(4 * nh)),
+                                                 maximum_iterations=max_steps)
+            dg = tf.reshape(d_gates.stack(), [-1, 4 * nh])                      # [T*B, 4Nh]
+            rows = tf.concat([tf.reshape(x, [-1, inputs]), tf.reshape(h_in.stack(), [-1, nh])], -1)
+            d_kernel = tf.matmul(rows, dg, transpose_a=True)                    # [in + Nh, 4Nh]
+            d_bias = tf.reshape(tf.matmul(tf.ones([1, tf.shape(dg)[0]]), dg), [-1])
+            d_x = tf.reshape(tf.matmul(dg, kernel[:inputs], transpose_b=True), tf.shape(x))
+            return d_x, tf.zeros_like(keep), dh0, dc0, d_kernel, d_bias
+
+        return (hs, h, c), grad
+
+    return run(x, keep, h0, c0, kernel, bias)
+
+
 @keras.saving.register_keras_serializable(package="worldmodels")
 class MDNRNN(keras.Model):
     """The authors' MDN-RNN. Weights: ``lstm_kernel`` [in+Nh, 4Nh] (rows: z, a, [restart], then h; column
@@ -174,15 +264,24 @@ class MDNRNN(keras.Model):
         return h, c
 
     def head(self, h) -> MDNOutput:
-        """MDN head on h [..., Nh] -> MDNOutput over [..., Nz, K]."""
+        """MDN head on h [..., Nh] -> MDNOutput over [..., Nz, K]: :meth:`head_matmul`, then :meth:`mdn_split`."""
+        return self.mdn_split(self.head_matmul(h))
+
+    def head_matmul(self, h):
+        """The head's dense layer: h [..., Nh] -> [..., Nz*3K (+1)]."""
         out = tf.tensordot(h, self.output_w, axes=1) if h.shape.rank > 2 else tf.matmul(h, self.output_w)
-        out = out + self.output_b
+        return out + self.output_b
+
+    def mdn_split(self, out) -> MDNOutput:
+        """The head's dense output [..., Nz*3K (+1)] -> MDNOutput over [..., Nz, K] (log-softmax per dimension)."""
+        # tf.split, not slices: a split's gradient is one concat, a slice's a zero-padded copy of the whole input
         death = None
         if self.predict_death:
-            death, out = out[..., 0], out[..., 1:]
+            death, out = tf.split(out, [1, self.output_size - 1], axis=-1)
+            death = tf.squeeze(death, -1)
         k = self.num_mixtures
         out = tf.reshape(out, tf.concat([tf.shape(out)[:-1], [self.z_size, 3 * k]], 0))
-        logits, mean, logstd = out[..., :k], out[..., k:2 * k], out[..., 2 * k:]
+        logits, mean, logstd = tf.split(out, 3, axis=-1)
         logmix = logits - tf.reduce_logsumexp(logits, axis=-1, keepdims=True)
         return MDNOutput(logmix, mean, logstd, death)
 
@@ -207,47 +306,25 @@ class MDNRNN(keras.Model):
         h_all, h, c = self.hidden(z_seq, action_seq, restart_seq, h0, c0)
         return self.head(h_all), h, c
 
-    def hidden(self, z_seq, action_seq, restart_seq=None, h0=None, c0=None):
-        """The LSTM alone over a sequence (arguments as :meth:`unroll`) -> (every h [B,T,Nh], h_T, c_T).
-
-        The input projection of all steps is one matmul; the recurrence is a tf.while_loop.
-        """
+    def hidden(self, z_seq, action_seq, restart_seq=None, h0=None, c0=None, time_major=False):
+        """The LSTM alone over a sequence (arguments as :meth:`unroll`) -> (every h [B,T,Nh], h_T, c_T), through
+        :func:`lstm_sequence` (the input projection of all steps is one matmul; the gradient is hand-written).
+        ``time_major``: every h as [T,B,Nh], as the recurrence makes it (training's losses take it so: transposing
+        [T,B,Nh] and its gradient cost more than transposing the targets)."""
         z_seq = tf.convert_to_tensor(z_seq, tf.float32)
         batch = tf.shape(z_seq)[0]
-        steps = tf.shape(z_seq)[1]
         if h0 is None or c0 is None:
             zeros = tf.zeros([batch, self.hidden_size], tf.float32)
             h0 = zeros if h0 is None else h0
             c0 = zeros if c0 is None else c0
         h0, c0 = tf.convert_to_tensor(h0, tf.float32), tf.convert_to_tensor(c0, tf.float32)
-        x = self._inputs(z_seq, action_seq, restart_seq)                       # [B,T,in]
-        x_proj = tf.tensordot(x, self.lstm_kernel[:self.input_size], axes=1) + self.lstm_bias
-        x_proj = tf.transpose(x_proj, [1, 0, 2])                                  # [T,B,4Nh]
+        x = tf.transpose(self._inputs(z_seq, action_seq, restart_seq), [1, 0, 2])  # [T,B,in]
         keep = None
         if restart_seq is not None:
             keep = tf.transpose(1.0 - tf.cast(restart_seq, tf.float32))[..., None]  # [T,B,1]
-        recurrent_kernel = tf.convert_to_tensor(self.lstm_kernel[self.input_size:])  # sliced once, not per step
-        hs = tf.TensorArray(tf.float32, size=steps, element_shape=tf.TensorShape([None, self.hidden_size]))
-
-        # Per-step reads through TensorArrays: their gradients are per-step writes, where indexing a stacked
-        # tensor (x_proj[t]) would add a full [T, B, 4Nh] gradient at every step (quadratic in T).
-        xs = tf.TensorArray(tf.float32, size=steps, element_shape=tf.TensorShape([None, 4 * self.hidden_size]))
-        xs = xs.unstack(x_proj)
-        ks = None
-        if keep is not None:
-            ks = tf.TensorArray(tf.float32, size=steps, element_shape=tf.TensorShape([None, 1])).unstack(keep)
-
-        def body(t, h, c, hs):
-            if ks is not None:
-                k = ks.read(t)
-                h, c = h * k, c * k
-            h, c = self._cell(xs.read(t), h, c, recurrent_kernel)
-            return t + 1, h, c, hs.write(t, h)
-
-        # A static trip count where the shape gives one: XLA compiles the loop's gradient only with it.
-        _, h, c, hs = tf.while_loop(lambda t, *_: t < steps, body, (tf.constant(0), h0, c0, hs),
-                                    maximum_iterations=z_seq.shape[1] or steps)
-        return tf.transpose(hs.stack(), [1, 0, 2]), h, c                          # h_all [B,T,Nh]
+        hs, h, c = lstm_sequence(x, keep, h0, c0, tf.convert_to_tensor(self.lstm_kernel),
+                                 tf.convert_to_tensor(self.lstm_bias))
+        return (hs if time_major else tf.transpose(hs, [1, 0, 2])), h, c
 
     def call(self, z_seq, action_seq, restart_seq=None, h0=None, c0=None):
         return self.unroll(z_seq, action_seq, restart_seq, h0, c0)

@@ -56,11 +56,12 @@ def training_noise(mu, seed):
     return tf.random.stateless_normal(tf.shape(mu), seed=seed)
 
 
-def head_losses(model: MDNRNN, h_all, z_target, restart_target, valid, death_weight: float):
-    """(total, z_loss, death_loss) of M's head on every h [B, T, Nh] against the next z [B, T, Nz] (and, Doom, the
-    next restart flag [B, T]); ``valid`` [B, T] masks padded steps. One matmul, then element-wise work over
-    [B, T, Nz, K] tensors that the graph runs op by op: the part the "xla_loss" form compiles (:class:`Trainer`)."""
-    out = model.head(h_all)
+def head_losses(model: MDNRNN, head_out, z_target, restart_target, valid, death_weight: float):
+    """(total, z_loss, death_loss) of M's head output on every step, ``head_out`` = model.head_matmul(h) [T, B,
+    Nz*3K (+1)], against the next z [T, B, Nz] (and, Doom, the next restart flag [T, B]); ``valid`` [T, B] masks
+    padded steps (batch-major [B, T, ...] works the same: every loss is a mean over steps and rows). Element-wise work over [B, T, Nz, K] tensors that the graph runs op by op: the part the
+    "xla_loss" form compiles (:class:`Trainer`); the head's matmul before it runs faster in oneDNN than in XLA."""
+    out = model.mdn_split(head_out)
     count = tf.maximum(tf.reduce_sum(valid), 1.0)
     nll = mdn_nll(out.logmix, out.mean, out.logstd, z_target)            # [B, T, Nz]
     z_loss = tf.reduce_sum(tf.reduce_mean(nll, axis=-1) * valid) / count
@@ -80,11 +81,16 @@ def compute_losses(model: MDNRNN, mu, logvar, action, restart, mask, h0, c0, see
     eps = training_noise(mu, seed) if eps is None else eps
     z = mu + tf.exp(logvar / 2.0) * eps
     restart_in, restart_target = (restart[:, :-1], restart[:, 1:]) if model.predict_death else (None, None)
-    h_all, h, c = model.hidden(z[:, :-1], action[:, :-1], restart_in, h0, c0)
+    h_all, h, c = model.hidden(z[:, :-1], action[:, :-1], restart_in, h0, c0, time_major=True)  # [T, B, Nh]
     if losses is None:
         def losses(*args):
             return head_losses(model, *args, death_weight)
-    total, z_loss, death_loss = losses(h_all, z[:, 1:], restart_target, mask[:, 1:])
+
+    def time_major(x):  # the targets follow h_all's layout (the losses are means over every step and row)
+        return None if x is None else tf.transpose(x, [1, 0, *range(2, x.shape.rank)])
+
+    total, z_loss, death_loss = losses(model.head_matmul(h_all), time_major(z[:, 1:]), time_major(restart_target),
+                                       time_major(mask[:, 1:]))
     return total, z_loss, death_loss, h, c
 
 

@@ -100,6 +100,46 @@ def test_unroll_equals_stepping_and_restart_zeroes_the_state():
     np.testing.assert_allclose(c_r, c_z, atol=1e-6)
 
 
+@pytest.mark.parametrize("predict_death", [True, False])
+def test_hand_written_lstm_gradient_equals_autodiff_of_the_stepped_cell(predict_death):
+    """lstm_sequence's gradient (the backward loop and the one-matmul kernel gradient) against TensorFlow's
+    autodiff through M.step, step by step: kernel, bias, the initial state and the inputs, with restarts
+    mid-sequence and gradients arriving at every h and at the final h and c."""
+    rng = np.random.default_rng(4)
+    m = MDNRNN(6, 1, 8, 5, predict_death=predict_death, seed=2)
+    B, T = 3, 7
+    z, a = tf.constant(rng.normal(size=(B, T, 6)), tf.float32), tf.constant(rng.normal(size=(B, T, 1)), tf.float32)
+    r = np.zeros((B, T), "f")
+    r[0, 2] = r[1, 5] = r[2, 0] = 1
+    h0, c0 = (tf.constant(rng.normal(size=(B, 8)), tf.float32) for _ in range(2))
+    w_all, w_h = tf.constant(rng.normal(size=(B, T, 8)), tf.float32), tf.constant(rng.normal(size=(B, 8)), tf.float32)
+
+    def loss(hs, h, c):
+        return tf.reduce_sum(hs * w_all) + tf.reduce_sum(h * w_h) + tf.reduce_sum(tf.square(c))
+
+    def stepped():
+        h, c, hs = h0, c0, []
+        for t in range(T):
+            _, h, c = m.step(z[:, t], a[:, t], r[:, t], h, c)
+            hs.append(h)
+        return loss(tf.stack(hs, 1), h, c)
+
+    grads = []
+    for fn in (lambda: loss(*m.hidden(z, a, r, h0, c0)), stepped, tf.function(lambda: loss(*m.hidden(z, a, r, h0, c0)))):
+        with tf.GradientTape() as tape:
+            tape.watch([h0, c0, z])
+            value = fn()
+        grads.append((value, tape.gradient(value, [m.lstm_kernel, m.lstm_bias, h0, c0, z])))
+    (ours, g_ours), (reference, g_ref), (compiled, g_compiled) = grads
+    np.testing.assert_allclose(ours, reference, rtol=1e-6)
+    for mine, theirs, graph in zip(g_ours, g_ref, g_compiled):
+        assert float(tf.reduce_max(tf.abs(theirs))) > 0
+        np.testing.assert_allclose(mine, theirs, atol=1e-5)
+        np.testing.assert_allclose(graph, theirs, atol=1e-5)
+    hs_time_major, _, _ = m.hidden(z, a, r, h0, c0, time_major=True)
+    np.testing.assert_allclose(np.transpose(hs_time_major, (1, 0, 2)), m.hidden(z, a, r, h0, c0)[0], atol=0)
+
+
 def test_nll_equals_hand_computed_mixture_density():
     logits = np.array([[0.3, -1.0, 2.0], [1.0, 1.0, 1.0]])
     logmix = logits - np.log(np.exp(logits).sum(-1, keepdims=True))

@@ -16,13 +16,14 @@ The AVX2 rows cap the code this CPU runs (``ONEDNN_MAX_CPU_ISA=AVX2``, ``XLA_FLA
 Eigen's kernels in the TensorFlow wheel are built for AVX2 at most), not the chip: cache sizes and clocks stay this
 host's. PyTorch's twin (``bench/torch_twin.py``, when torch is installed) runs under the same caps
 (``ATEN_CPU_CAPABILITY``), so each row compares the two frameworks on the same code paths. Every child uses a
-fresh speed-probe cache; numbers are printed as each child finishes.
+fresh speed-probe cache. Each figure is the median of ``--repeats`` rounds (min-max beside it).
 """
 from __future__ import annotations
 
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,14 +47,20 @@ def run(script: str, args: list[str], env: dict[str, str]) -> str:
         child_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "WM_CACHE_DIR": cache, **env}
         done = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], env=child_env, cwd=ROOT,
                               capture_output=True, text=True)
-    if done.returncode:
-        return f"failed ({done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode})"
+    if done.returncode:  # no figure: the row says n/a, the reason goes to stderr
+        print(f"{script} {' '.join(args)} failed: {done.stderr.strip()[-500:]}", file=sys.stderr)
     return done.stdout
 
 
-def figure(text: str, pattern: str) -> str:
-    found = re.findall(pattern, text)
-    return ", ".join(found) if found else "n/a"
+def rates(text: str, pattern: str) -> list[float]:
+    return [float(x) for x in re.findall(pattern, text)]
+
+
+def summary(values: list[float]) -> str:
+    """Median (min-max) over the repeats: this host's figures drift between runs."""
+    if not values:
+        return "n/a (the run failed)"
+    return f"{statistics.median(values):.1f}" + (f" ({min(values):.1f}-{max(values):.1f})" if len(values) > 1 else "")
 
 
 def main() -> None:
@@ -61,6 +68,7 @@ def main() -> None:
     parser.add_argument("--settings", nargs="*", choices=list(SETTINGS), default=list(SETTINGS))
     parser.add_argument("--train-steps", type=int, default=8, help="timed V train steps per form")
     parser.add_argument("--rnn-steps", type=int, default=2, help="timed M train steps per form")
+    parser.add_argument("--repeats", type=int, default=2, help="rounds of every measurement, TF and PyTorch in turn")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch's twin")
     parser.add_argument("--out", type=Path, help="also write the output to this file")
     args = parser.parse_args()
@@ -71,25 +79,28 @@ def main() -> None:
     except ImportError:
         with_torch = False
         out.say("torch is not installed: no PyTorch column (pip install torch==2.13.0)")
-    out.say("V: frames/s, Nz 64, batch 100; M: sequences/s, Doom M, batch 100 x 499 steps")
+    out.say("V: frames/s, Nz 64, batch 100; M: sequences/s, Doom M, batch 100 x 499 steps; "
+            f"median (min-max) of {args.repeats} rounds")
     for name in args.settings:
         env = SETTINGS[name]
-        out.say(f"{name}: {' '.join(f'{k}={v}' for k, v in env.items()) or '(no variable set)'}")
-        for jit in ("0", "1"):
-            text = run("vae_throughput.py", ["--train-jit", jit, "--train-steps", str(args.train_steps),
-                                             "--encode-steps", "3"], env)
-            rate = figure(text, r"train  frames/s:\s*([\d.]+)")
-            out.say(f"  V train, {'XLA' if jit == '1' else 'graph'}: {rate}")
-        text = run("rnn_throughput.py", ["--form", "all", "--steps", str(args.rnn_steps)], env)
-        forms = re.findall(r"form=(\w+)", text)
-        rates = re.findall(r"([\d.]+) sequences/s", text)
-        out.say("  M train: " + (", ".join(f"{f} {r}" for f, r in zip(forms, rates)) or text.strip()[-200:]))
-        if with_torch:
-            text = run("torch_twin.py", ["--vae-steps", str(args.train_steps), "--rnn-steps", str(args.rnn_steps)],
-                       env)
-            v_rate = figure(text, r"torch V train frames/s[^:]*:\s*([\d.]+)")
-            m_rate = figure(text, r"torch M train sequences/s[^:]*:\s*([\d.]+)")
-            out.say(f"  PyTorch twin: V {v_rate}, M {m_rate}")
+        out.say(f"{name}: {' '.join(f'{k}={v}' for k, v in env.items())}")
+        figures: dict[str, list[float]] = {}
+        for _ in range(args.repeats):
+            for jit, form in (("0", "graph"), ("1", "XLA")):
+                text = run("vae_throughput.py", ["--train-jit", jit, "--train-steps", str(args.train_steps),
+                                                 "--encode-steps", "3"], env)
+                figures.setdefault(f"V train, {form}", []).extend(rates(text, r"train  frames/s:\s*([\d.]+)"))
+            text = run("rnn_throughput.py", ["--form", "all", "--steps", str(args.rnn_steps)], env)
+            for form, rate in zip(re.findall(r"form=(\w+)", text), rates(text, r"([\d.]+) sequences/s")):
+                figures.setdefault(f"M train, {form}", []).append(rate)
+            if with_torch:
+                text = run("torch_twin.py", ["--vae-steps", str(args.train_steps), "--rnn-steps",
+                                             str(args.rnn_steps)], env)
+                figures.setdefault("PyTorch twin V", []).extend(rates(text, r"torch V train frames/s[^:]*:\s*([\d.]+)"))
+                figures.setdefault("PyTorch twin M", []).extend(
+                    rates(text, r"torch M train sequences/s[^:]*:\s*([\d.]+)"))
+        for label, values in figures.items():
+            out.say(f"  {label}: {summary(values)}")
     out.save()
 
 

@@ -50,10 +50,11 @@ def main(argv=None) -> None:
     parser.add_argument("--single-max-steps", type=int, default=300, help="cap of each one-at-a-time episode")
     parser.add_argument("--threads", type=int, default=0, help="TF intra-op threads (0: TF default)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, help="also write the output to this file")
     args = parser.parse_args(argv)
-    from common.timing import machine_description
+    from bench.bench_output import Output
 
-    print(f"host: {machine_description()}", flush=True)  # speed figures differ between hosts: name this one
+    out = Output(args.out)  # prints the command and the host: speed figures differ between hosts
 
     import numpy as np
     import tensorflow as tf
@@ -76,7 +77,7 @@ def main(argv=None) -> None:
     shape = ControllerShape("zch", args.z_size, args.hidden_size, 1, use_bias=False)
     params = rng.normal(0, 0.1, (args.population, shape.num_params)).astype(np.float32)
     batch = args.population * args.rollouts
-    print(f"M: Nz {args.z_size} Nh {args.hidden_size}; generation {args.population} x {args.rollouts} = {batch} "
+    out.say(f"M: Nz {args.z_size} Nh {args.hidden_size}; generation {args.population} x {args.rollouts} = {batch} "
           f"rollouts; max_steps {max_steps}; tau {args.temperature}; compact {not args.no_compact}; "
           f"xla {not args.no_jit}; segment_steps {args.segment_steps}; threads "
           f"{tf.config.threading.get_intra_op_parallelism_threads() or 'default'}")
@@ -85,14 +86,32 @@ def main(argv=None) -> None:
                          compact=not args.no_compact, min_bucket=args.min_bucket, jit_compile=not args.no_jit)
     start = time.perf_counter()
     dream.rollout(params, args.rollouts, seed=args.seed)
-    print(f"warm-up (trace + compile + one generation): {time.perf_counter() - start:.1f} s")
+    out.say(f"warm-up (trace + compile + one generation): {time.perf_counter() - start:.1f} s")
+    rates = []
     for rep in range(args.repeats):
         start = time.perf_counter()
         result = dream.rollout(params, args.rollouts, seed=args.seed + 1 + rep)
         seconds = time.perf_counter() - start
         steps = int(result.lengths.sum())
-        print(f"batched: {seconds:.2f} s/generation, {steps / seconds:,.0f} rollout-steps/s "
+        rates.append(steps / seconds)
+        out.say(f"batched: {seconds:.2f} s/generation, {steps / seconds:,.0f} rollout-steps/s "
               f"(mean length {result.lengths.mean():.0f}, min {result.lengths.min()}, max {result.lengths.max()})")
+    # The work of a rollout-step is M's two matmuls (the LSTM's [in + Nh, 4 Nh], the head's [Nh, out]); the
+    # host's fp32 matmul rate at the generation's batch says how close to the machine the dream runs.
+    flops = 2 * (rnn.input_size + args.hidden_size) * 4 * args.hidden_size + 2 * args.hidden_size * rnn.output_size
+    a = tf.random.normal([batch, rnn.input_size + args.hidden_size])
+    w = tf.random.normal([rnn.input_size + args.hidden_size, 4 * args.hidden_size])
+    matmul = tf.function(tf.matmul)
+    matmul(a, w).numpy()
+    start, reps = time.perf_counter(), 50
+    for _ in range(reps):
+        product = matmul(a, w)
+    product.numpy()
+    gflops = reps * 2 * a.shape[0] * a.shape[1] * w.shape[1] / (time.perf_counter() - start) / 1e9
+    dream_gflops = max(rates) * flops / 1e9
+    out.say(f"dream: {flops / 1e6:.2f} MFLOP per rollout-step, {dream_gflops:.1f} GFLOP/s at the best generation; "
+          f"the host's fp32 matmul [{batch}, {a.shape[1]}] x [{a.shape[1]}, {w.shape[1]}]: {gflops:.1f} GFLOP/s; "
+          f"the dream runs at {100 * dream_gflops / gflops:.0f}% of it")
 
     if args.single:
         env = DoomDreamEnv.from_models(rnn, mu, logvar, temperature=args.temperature)
@@ -111,9 +130,10 @@ def main(argv=None) -> None:
         seconds = time.perf_counter() - start
         rate = total_steps / seconds
         mean_length = float(result.lengths.mean())
-        print(f"one at a time (DoomDreamEnv, {args.single} episodes, {total_steps} steps timed): {rate:,.0f} "
+        out.say(f"one at a time (DoomDreamEnv, {args.single} episodes, {total_steps} steps timed): {rate:,.0f} "
               f"rollout-steps/s; EXTRAPOLATED to this generation ({batch} rollouts x mean length "
               f"{mean_length:.0f}): {batch * mean_length / rate:,.0f} s/generation")
+    out.save()
 
 
 if __name__ == "__main__":

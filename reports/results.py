@@ -13,7 +13,7 @@ from typing import Any
 
 from common import timing
 from common.config import Config
-from common.run_layout import ControllerLayout, RunLayout
+from common.run_layout import RunLayout
 from envs.episodes import list_episode_files
 from reports import published, tables
 
@@ -78,7 +78,8 @@ def collect_results(cfg: Config, run_dir: Path) -> tuple[dict, list[dict], dict]
             [(stage_prefix(r["round"]), r.pop("timings")) for r in rounds])
     if cfg.experiment == "carracing":
         results["tables"]["carracing"] = tables.carracing_table(controllers)
-        results["carracing_diagnosis"] = carracing_diagnosis(cfg, run_dir, results["final"]["folder"])
+        final = next((c for c in controllers if c["folder"] == results["final"]["folder"]), None)
+        results["carracing_diagnosis"] = carracing_diagnosis(cfg, run_dir, final)
     else:
         results["tables"]["doom"] = tables.doom_table(controllers)
     return results, controllers, reference
@@ -87,8 +88,9 @@ def collect_results(cfg: Config, run_dir: Path) -> tuple[dict, list[dict], dict]
 AUTHORS_ROLLOUTS = 16  # episodes per candidate in the authors' CMA-ES (ORIGINAL-SPEC-DETAILED section 8)
 
 
-def carracing_diagnosis(cfg: Config, run_dir: Path, folder: str) -> dict | None:
-    """CarRacing: why the final C scores what it does, from its own files; None before it is scored.
+def carracing_diagnosis(cfg: Config, run_dir: Path, final: dict | None) -> dict | None:
+    """CarRacing: why the final C scores what it does, from its summary (:func:`tables.controller_summary`, the
+    files it read); None before it is scored.
 
     - ``fitness_noise``: the C's per-episode std in the game CMA-ES trained in (its envpool score when the run
       trained there and has one, else gymnasium's) over sqrt(es.num_rollouts): the standard error of one
@@ -98,19 +100,16 @@ def carracing_diagnosis(cfg: Config, run_dir: Path, folder: str) -> dict | None:
       how many, their score range, and the mean score of the episodes that ran all env.max_steps.
     - ``frame_gap``: ``diagnosis/frame_gap.txt`` (``bench/frame_gap.py``: V's loss on both games' frames), if there.
     """
-    from controller.evaluate import result_path
-
-    out = Path(run_dir) / folder
-    test = tables.guarded(tables.read_json, result_path(out, False, None))
+    test = (final or {}).get("real")
     if not isinstance(test, dict) or "error" in test or not test.get("scores"):
         return None
-    trained = tables.guarded(tables.read_json, result_path(out, False, None, backend=cfg.env.backend))
+    trained = final.get("real_envpool") if cfg.env.backend == "envpool" else None
     fit_eval, fit_env = (trained, cfg.env.backend) if isinstance(trained, dict) and trained.get("scores") \
         else (test, "gymnasium")
-    history = tables.guarded(tables.read_csv, ControllerLayout(out).history)
+    history = final.get("history")
     spread = [r["fitness_std"] for r in history[-4:]] if isinstance(history, list) else []
     std = float(fit_eval["std"])
-    scores, lengths = test["scores"], test.get("lengths") or []
+    scores, lengths = test["scores"], test["lengths"]
     finished = [s for s, n in zip(scores, lengths) if n < cfg.env.max_steps]
     full = [s for s, n in zip(scores, lengths) if n >= cfg.env.max_steps]
     frame_gap = RunLayout(run_dir).diagnosis / "frame_gap.txt"

@@ -79,12 +79,14 @@ def temperature_key(value: float) -> str:
 
 
 def score_summary(evaluation: dict | None) -> dict | None:
-    """The numbers of one ``evaluation_*.json``: mean and std as written, episodes, per-episode scores."""
+    """The numbers of one ``evaluation_*.json``: mean and std as written, episodes, per-episode scores and
+    lengths."""
     if evaluation is None or "error" in evaluation:
         return evaluation
     scores = [float(s) for s in evaluation.get("scores", [])]
     return {"mean": float(evaluation["mean"]), "std": float(evaluation["std"]),
             "episodes": int(evaluation.get("episodes", len(scores))), "scores": scores,
+            "lengths": [int(n) for n in evaluation.get("lengths") or []],
             "min": min(scores) if scores else None, "max": max(scores) if scores else None,
             "temperature": evaluation.get("temperature"), "generation": evaluation.get("generation"),
             "seeds": evaluation.get("seeds", []), "mode": evaluation.get("mode")}

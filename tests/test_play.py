@@ -245,7 +245,8 @@ def test_play_follows_the_runs_choice(run_dir, tmp_path, flags, tag, temperature
     argv = ["play", "--run-dir", str(run), *flags]
     args = build_parser(argv).parse_args(argv)
     cfg, _ = resolve(args)
-    assert final_agent(args, cfg, run)[0] == tag and final_agent(args, cfg, run)[1].es.temperature == temperature
+    chosen_tag, chosen_cfg = final_agent(args, cfg, run)
+    assert chosen_tag == tag and chosen_cfg.es.temperature == temperature
     layout.choice.unlink()  # a run without a choice plays controller/ at the config's τ
     plain = ["play", "--run-dir", str(run)]
     assert final_agent(build_parser(plain).parse_args(plain), cfg, run) == (None, cfg)

@@ -257,10 +257,9 @@ class MDNRNN(keras.Model):
 
     def _cell(self, x_proj, h, c, recurrent_kernel):
         """One TF1 LSTM step given x_proj = x @ kernel[:in] + bias and kernel[in:] (gates i, j, f, o)."""
-        gates = x_proj + tf.matmul(h, recurrent_kernel)
-        i, j, f, o = tf.split(gates, 4, axis=-1)
-        c = c * tf.sigmoid(f + FORGET_BIAS) + tf.sigmoid(i) * tf.tanh(j)
-        h = tf.tanh(c) * tf.sigmoid(o)
+        si, tj, sf, so = _gate_activations(x_proj + tf.matmul(h, recurrent_kernel))
+        c = c * sf + si * tj
+        h = tf.tanh(c) * so
         return h, c
 
     def head(self, h) -> MDNOutput:

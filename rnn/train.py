@@ -59,8 +59,9 @@ def training_noise(mu, seed):
 def head_losses(model: MDNRNN, head_out, z_target, restart_target, valid, death_weight: float):
     """(total, z_loss, death_loss) of M's head output on every step, ``head_out`` = model.head_matmul(h) [T, B,
     Nz*3K (+1)], against the next z [T, B, Nz] (and, Doom, the next restart flag [T, B]); ``valid`` [T, B] masks
-    padded steps (batch-major [B, T, ...] works the same: every loss is a mean over steps and rows). Element-wise work over [B, T, Nz, K] tensors that the graph runs op by op: the part the
-    "xla_loss" form compiles (:class:`Trainer`); the head's matmul before it runs faster in oneDNN than in XLA."""
+    padded steps (batch-major [B, T, ...] works the same: every loss is a mean over steps and rows). Element-wise
+    work over [T, B, Nz, K] tensors that the graph runs op by op: the part the "xla_loss" form compiles
+    (:class:`Trainer`); the head's matmul before it runs faster in oneDNN than in XLA."""
     out = model.mdn_split(head_out)
     count = tf.maximum(tf.reduce_sum(valid), 1.0)
     nll = mdn_nll(out.logmix, out.mean, out.logstd, z_target)            # [B, T, Nz]

@@ -1,7 +1,8 @@
 """``python -m reports reproduce``: the whole pipeline, one stage command after another, with one progress view.
 
-Each stage is its own subprocess, ``python -m <package> <command> --experiment E --preset P --run-dir D`` (plus any
-``--section.field`` overrides given to reproduce). With ``iterate.rounds`` (Doom), the rounds of iterative training
+Each stage is its own process, ``python -m <package> <command> --experiment E --preset P --run-dir D`` (plus any
+``--section.field`` overrides given to reproduce); on Linux it is forked from a helper that has imported TensorFlow
+once for the whole run (:mod:`reports.preloaded`), which is what the command line would run, minus the import. With ``iterate.rounds`` (Doom), the rounds of iterative training
 follow the run folder's own stages, each in its own folder ``<run>/round{k}`` (:mod:`reports.iterate`). Every stage
 command exits 0 at once when its work is complete and resumes where it stopped when it is not, so reproduce itself
 keeps no state: running it again after a kill or a failure resumes the pipeline. Before starting a stage, reproduce
@@ -19,6 +20,7 @@ import re
 import subprocess
 import sys
 import time
+from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -206,11 +208,43 @@ class StageFailed(RuntimeError):
         super().__init__(f"stage {stage.name} (`python -m {stage.label}`) failed with exit code {code}")
 
 
-def _run_stage(stage: Stage, argv: list[str], bar: tqdm, log) -> None:
+def stage_env() -> dict[str, str]:
+    return {"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ, "PYTHONUNBUFFERED": "1"}  # TF's C++ info lines are noise here
+
+
+class Launcher:
+    """Starts stage processes: forked from a preloaded helper where :mod:`reports.preloaded` can (started at the
+    first stage that runs, so a complete run starts nothing), else ``python -m`` subprocesses."""
+
+    def __init__(self):
+        from reports import preloaded
+
+        self._helper = None
+        self._use_helper = preloaded.available()
+
+    def start(self, argv: list[str]):
+        if self._use_helper:
+            from reports.preloaded import Helper
+
+            try:
+                self._helper = self._helper or Helper(stage_env())
+                return self._helper.start(argv)
+            except OSError as err:
+                tqdm.write(f"[reproduce] stages run as fresh processes ({err})", file=sys.stdout)
+                self.close()
+                self._use_helper = False
+        return subprocess.Popen(argv, cwd=_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=stage_env())
+
+    def close(self) -> None:
+        if self._helper is not None:
+            self._helper.close()
+            self._helper = None
+
+
+def _run_stage(stage: Stage, argv: list[str], bar: tqdm, log, launcher: Launcher) -> None:
     """Run one stage, passing its lines through ``tqdm.write`` and its \\r-updates into the bar's postfix."""
-    env = {"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ, "PYTHONUNBUFFERED": "1"}  # TF's C++ info lines are noise here
     tail: list[str] = []
-    proc = subprocess.Popen(argv, cwd=_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    proc = launcher.start(argv)
     assert proc.stdout is not None
     buffer = b""
     try:
@@ -281,7 +315,8 @@ def run_blocks(blocks: list[Block], cfg: Config, run_dir: Path, overrides: list[
           flush=True)
     log_file = RunLayout(run_dir).reproduce_log
     total, i = len(names), 0
-    with open(log_file, "a", encoding="utf-8") as log, \
+    launcher = Launcher()
+    with open(log_file, "a", encoding="utf-8") as log, closing(launcher), \
             tqdm(total=total, unit="stage", dynamic_ncols=True, file=sys.stderr, disable=None,
                  bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} stages [{elapsed}]{postfix}") as bar:
         for block in blocks:
@@ -306,7 +341,7 @@ def run_blocks(blocks: list[Block], cfg: Config, run_dir: Path, overrides: list[
                 log.write(f"\n===== {time.strftime('%Y-%m-%d %H:%M:%S')} {command}\n")
                 t0 = time.monotonic()
                 try:
-                    _run_stage(stage, argv, bar, log)
+                    _run_stage(stage, argv, bar, log, launcher)
                 except StageFailed as err:
                     bar.close()
                     print(f"\n[reproduce] FAILED at stage {i}/{total} {name}: `{command}` exited with "

@@ -104,7 +104,7 @@ def main(argv=None) -> None:
     import numpy as np
 
     from common.config import make_config
-    from controller.model import controller_shape
+    from controller.shape import controller_shape
 
     base = {"env.max_steps": args.steps, "es.workers": args.workers}
     cfg = make_config("carracing", "paper", base)

@@ -35,7 +35,7 @@ def main(argv=None) -> None:
     from bench.carracing_rollouts import build_run, driving_params
     from common.config import make_config
     from controller.agent import Agent
-    from controller.model import controller_shape
+    from controller.shape import controller_shape
     from envs.vector import EpisodeBatch
 
     n, steps = args.vector_envs, args.steps

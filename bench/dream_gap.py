@@ -47,7 +47,7 @@ def main() -> None:
     from common.cli import read_run_config
     from controller.backends import DreamBackend, PoolBackend, real_factory
     from controller.es import TRAIN_SEED_LOW
-    from controller.model import controller_shape
+    from controller.shape import controller_shape
 
     run_dir = Path(args.run_dir)
     cfg = read_run_config(run_dir)

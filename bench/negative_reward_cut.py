@@ -65,7 +65,7 @@ def main(argv=None) -> None:
     from common.seeds import TRAINING
     from controller.agent import Agent
     from controller.evaluate import read_params
-    from controller.model import controller_shape
+    from controller.shape import controller_shape
     from common.run_layout import RunLayout
 
     cfg = read_run_config(Path(args.run_dir))

@@ -70,7 +70,8 @@ def _resolve(args):
     return cli.resolve(args, own_controller=args.tag is not None)
 
 
-def _backend(cfg, run_dir: Path, args, dream: bool):
+def _backend(cfg, run_dir: Path, args, dream: bool, workers: int | None = None):
+    """The fitness backend; ``workers``: the pool's processes (default es.workers)."""
     from controller import backends
 
     if os.environ.get("WORLDMODELS_TEST_FITNESS") == "quadratic":
@@ -82,7 +83,7 @@ def _backend(cfg, run_dir: Path, args, dream: bool):
         from controller.ray_backend import RayBackend
 
         return RayBackend(cfg, factory, args.ray_address)
-    return backends.PoolBackend(cfg, factory)
+    return backends.PoolBackend(cfg, factory, workers)
 
 
 def _summary(args) -> int:
@@ -130,7 +131,7 @@ def _evaluate(args) -> int:
     cfg, run_dir = _resolve(args)
     from controller.evaluate import (current_result, evaluate, evaluation_file, evaluation_seeds, read_params,
                                      scoring_config)
-    from controller.model import controller_shape
+    from controller.shape import controller_shape
 
     if not args.video:
         evaluation_seeds(cfg)  # a score is only ever taken on test or validation seeds (common/seeds.py)
@@ -156,7 +157,10 @@ def _evaluate(args) -> int:
         print(f"[controller] already scored: {done['mean']:.2f} ± {done['std']:.2f} over {done['episodes']} "
               f"episodes in {evaluation_file(cfg, out, dream)}", flush=True)
         return 0
-    backend = _backend(scoring_config(cfg), run_dir, args, dream)
+    # evaluate.workers processes, no more than there are tasks (env.vector_envs episodes each): a worker without a
+    # task would only pay its start-up (importing TensorFlow, loading V and M)
+    tasks = -(-len(evaluation_seeds(cfg)) // cfg.env.vector_envs)
+    backend = _backend(scoring_config(cfg), run_dir, args, dream, min(cfg.evaluate.workers, tasks))
     real_env = "" if cfg.evaluate.backend == "gymnasium" else f"_{cfg.evaluate.backend}"
     stage = ("validate" if cfg.evaluate.split == "validation" else "evaluate") + ("_dream" if dream else real_env)
     with stage_timer(run_dir, _stage_name(stage, args.tag), resumable=False):

@@ -15,7 +15,7 @@ import numpy as np
 from common.config import Config, ConfigError
 from common.run_layout import RunLayout
 from controller.es import episode_seeds
-from controller.model import controller_shape
+from controller.shape import controller_shape
 
 
 class DreamBackend:

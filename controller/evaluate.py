@@ -15,7 +15,7 @@ from common import atomic
 from common.config import Config, ConfigError, EvalConfig
 from common.run_layout import ControllerLayout, RunLayout
 from common.seeds import test_seeds, validation_seeds
-from controller.model import controller_shape
+from controller.shape import controller_shape
 
 
 def read_params(path: Path, num_params: int) -> tuple[np.ndarray, int | None]:

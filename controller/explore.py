@@ -30,7 +30,7 @@ class AgentPolicyFactory:
         if self._agent is None:
             from controller.agent import Agent
             from controller.evaluate import read_params
-            from controller.model import controller_shape
+            from controller.shape import controller_shape
 
             cfg = config_from_dict(self.cfg)
             self._params, _ = read_params(RunLayout(self.agent_dir).controller().best,

@@ -51,7 +51,7 @@ class Models:
         import tensorflow as tf
 
         from controller.evaluate import read_params
-        from controller.model import controller_shape
+        from controller.shape import controller_shape
         from envs.episodes import load_initial_z
         from rnn.export import has_rnn, load_m
         from vae.export import has_vae, load_v
@@ -88,7 +88,7 @@ class Models:
         self.has_death = bool(getattr(self.rnn, "predict_death", False))
         self.lock = threading.Lock()
         self._tf = tf
-        self._step_fn = tf.function(self._dream_step, jit_compile=True)  # as DoomDreamEnv's step
+        self._step_fn = tf.function(self._dream_step, jit_compile=True, autograph=False)  # as DoomDreamEnv's step
         self._agent = None
 
     def _dream_step(self, z, action, restart, h, c, temperature, seed):

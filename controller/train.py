@@ -33,7 +33,7 @@ from common.config import Config, ConfigError
 from common.run_layout import ControllerLayout
 from common.seeds import selection_seeds
 from controller.es import CMAES, SeedStream, round_params
-from controller.model import controller_shape
+from controller.shape import controller_shape
 
 HISTORY_COLUMNS = ("generation", "wall_seconds", "fitness_mean", "fitness_min", "fitness_max", "fitness_std",
                    "cma_std_mean", "episode_length_mean", "candidate_mean_length_max", "sigma")

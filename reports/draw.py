@@ -59,7 +59,7 @@ def play_agent_episodes(cfg: Config, run_dir: Path, folder: str = "controller") 
     game), played once for the frame strip and the GIFs. Returns (episodes {mode: {seed, length, temperature} or
     {error}}, strip rows, {mode: (real frames or None, z)}, V)."""
     from controller.evaluate import read_params
-    from controller.model import controller_shape
+    from controller.shape import controller_shape
     from controller.video import beside_reconstruction, decode_frames, dream_episode, real_episode
     from vae.export import load_v
 

@@ -246,7 +246,7 @@ def count_parameters(cfg) -> dict:
     except Exception as err:  # noqa: BLE001
         out["M"] = {"error": f"{type(err).__name__}: {err}"}
     try:
-        from controller.model import controller_shape
+        from controller.shape import controller_shape
 
         out["C"] = int(controller_shape(cfg).num_params)
     except Exception as err:  # noqa: BLE001

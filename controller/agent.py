@@ -70,7 +70,7 @@ class Agent:
             _, h, c = rnn.step(z, a, None if car else restart, h, c)
             return a, h, c, z
 
-        self._step = tf.function(step, reduce_retracing=True)
+        self._step = tf.function(step, reduce_retracing=True, autograph=False)
         self._tf = tf
 
     def _start(self, params, seeds) -> dict:

@@ -10,9 +10,11 @@ step C acts on [z, c, h], M consumes (z, a, restart) and ``rnn.model.dream_step`
 Speed: the loop runs inside one XLA-compiled ``tf.function``. Rollouts that died stop costing compute: every
 ``segment_steps`` steps the alive rows are gathered to the front and the next segment runs on the smallest
 "bucket" (``batch``, ``batch/2``, ``batch/4``, ... rows) that holds them, chosen with ``tf.switch_case`` so every
-shape is static and nothing retraces (bench/dream_throughput.py measures the gain). Randomness is stateless
-and derived from ``seed`` and the step number, so a seed repeats exactly; which noise a rollout gets depends on
-its position in the bucket, so a different compaction schedule gives different (equally distributed) samples.
+shape is static and nothing retraces (bench/dream_throughput.py measures the gain). The loops are explicit
+``tf.while_loop`` calls, traced without autograph: converting the call tree (C, M, the MDN sampling) cost seconds
+per process. Randomness is stateless and derived from ``seed`` and the step number, so a seed repeats exactly;
+which noise a rollout gets depends on its position in the bucket, so a different compaction schedule gives
+different (equally distributed) samples.
 """
 from __future__ import annotations
 
@@ -81,7 +83,8 @@ class BatchedDream:
         self.action_size = int(rnn.action_size)
         self._mu = tf.constant(mu)
         self._std = tf.constant(np.exp(logvar / 2.0))  # z0 = mu + exp(logvar/2) * eps, as the dream env
-        self._run = tf.function(self._generation, jit_compile=jit_compile, reduce_retracing=False)
+        self._run = tf.function(self._generation, jit_compile=jit_compile, reduce_retracing=False,
+                                autograph=False)
 
     # ------------------------------------------------------------------ public
     def rollout(self, params, num_rollouts: int, seed: int) -> DreamResult:

@@ -86,7 +86,7 @@ def dream_episode(run_dir, cfg: Config, params, seed: int, temperature: float, m
     params = tf.constant(np.asarray(params, np.float32))
     key0 = tf.constant(seed % (2**31 - 1), tf.int32)
 
-    @tf.function
+    @tf.function(autograph=False)  # an explicit tf.while_loop: converting the call tree costs seconds
     def run(z, h, c):  # the whole episode in one graph loop: no Python between steps
         def body(t, z, h, c, zs, alive):
             zs = zs.write(t, z[0])

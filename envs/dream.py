@@ -111,7 +111,7 @@ class DoomDreamEnv(gym.Env):
         self.z_size, self.hidden_size = int(rnn.z_size), int(rnn.hidden_size)
         self.observation_space = spaces.Box(-np.inf, np.inf, (self.z_size + 2 * self.hidden_size,), np.float32)
         self.action_space = spaces.Box(-1.0, 1.0, (int(rnn.action_size),), np.float32)
-        self._step_fn = tf.function(lambda *args: dream_step(rnn, *args), jit_compile=True)
+        self._step_fn = tf.function(lambda *args: dream_step(rnn, *args), jit_compile=True, autograph=False)
         self._z = self._h = self._c = None
         self._restart = 1.0
 

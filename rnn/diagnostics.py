@@ -51,7 +51,8 @@ def diagnose(model, series_dir: str | Path, z_size: int, action_size: int, episo
     last_hits, window_hits, alarm_episodes, deaths = 0, 0, 0, 0
     alarms = other_frames = 0
     nll_sum = nll_count = 0.0
-    unroll = tf.function(lambda z, a, r: model.unroll(z, a, r), reduce_retracing=True)  # one trace for all lengths
+    # One trace for all lengths; M's loops are explicit tf.while_loops, so autograph has nothing to convert.
+    unroll = tf.function(lambda z, a, r: model.unroll(z, a, r), reduce_retracing=True, autograph=False)
     for i, path in enumerate(files):
         ep = load_series(path, z_size, action_size)
         t = len(ep["mu"])

@@ -100,10 +100,10 @@ class _Serving(tf.Module):
                 tf.TensorSpec([], tf.float32, "temperature"), tf.TensorSpec([2], tf.int32, "seed")]
         if model.predict_death:
             spec.append(tf.TensorSpec([None], tf.float32, "restart"))
-            self.step = tf.function(self._step_doom, input_signature=spec)
+            self.step = tf.function(self._step_doom, input_signature=spec, autograph=False)
         else:
-            self.step = tf.function(self._step_car, input_signature=spec)
-        self.initial_state = tf.function(self._initial_state,
+            self.step = tf.function(self._step_car, input_signature=spec, autograph=False)
+        self.initial_state = tf.function(self._initial_state, autograph=False,
                                          input_signature=[tf.TensorSpec([], tf.int32, "batch_size")])
 
     def _run(self, z, action, h, c, temperature, seed, restart):

@@ -158,12 +158,13 @@ class Trainer:
         self.checkpoint = tf.train.Checkpoint(model=self.model, optimizer=self.optimizer, step=self.step,
                                               h=self.h, c=self.c)
         # The update is the part XLA may compile (``step_form``); the noise is drawn outside it.
-        self._update = tf.function(self._update_impl, jit_compile=form == "xla", reduce_retracing=True)
+        self._update = tf.function(self._update_impl, jit_compile=form == "xla", reduce_retracing=True,
+                                   autograph=False)
         self._losses = None  # "graph" / "xla": head_losses, traced into the update
         if form == "xla_loss":
             self._losses = tf.function(lambda *args: head_losses(self.model, *args, r.death_weight),
-                                       jit_compile=True, reduce_retracing=True)
-        self._train_step = tf.function(self._step_impl, reduce_retracing=True)
+                                       jit_compile=True, reduce_retracing=True, autograph=False)
+        self._train_step = tf.function(self._step_impl, reduce_retracing=True, autograph=False)
 
     def _step_impl(self, mu, logvar, action, restart, mask, reset_state):
         seed = tf.stack([tf.constant(self.cfg.rnn.seed, tf.int64), self.step.read_value()])

@@ -35,7 +35,7 @@ ENCODE_JIT = False  # XLA for the encoder: measured no faster than the oneDNN gr
 def make_encoder_fn(model: ConvVAE, jit_compile: bool = True):
     """Compiled uint8 frames [ENCODE_CHUNK, 64, 64, 3] -> (mu, logvar) float32 [ENCODE_CHUNK, Nz]."""
 
-    @tf.function(jit_compile=jit_compile, reduce_retracing=True,
+    @tf.function(jit_compile=jit_compile, reduce_retracing=True, autograph=False,
                  input_signature=[tf.TensorSpec((None, *FRAME_SHAPE), tf.uint8)])
     def encode(frames):
         mu, logvar = model.encoder(tf.cast(frames, tf.float32) / 255.0, training=False)

@@ -225,7 +225,11 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
             "evaluate": dict(episodes=4),
         },
         "carracing": {"collect": dict(max_frames=120), "rnn": dict(steps=20), "env": dict(max_steps=120)},
-        "doom": {"collect": dict(min_frames=20, long_holds=1), "vae": dict(max_episodes=3), "rnn": dict(epochs=2),
+        # Doom's episodes end at 300 steps instead of 2100: every stage still runs (the random policy's episodes
+        # end in death at ~210 steps, so M still sees deaths), while the dream's and the real game's episodes of an
+        # untrained C, which ran to the 2100-step cap, cost a seventh.
+        "doom": {"env": dict(max_steps=300),
+                 "collect": dict(min_frames=20, long_holds=1), "vae": dict(max_episodes=3), "rnn": dict(epochs=2),
                  "iterate": dict(rounds=1, episodes=2, rnn_steps=4),
                  "evaluate": dict(temperatures="1.30", temperature_generations=1)},
     },

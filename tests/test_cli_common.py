@@ -69,7 +69,7 @@ def test_subprocess_error_is_one_line(tmp_path):
 
 def test_presets_and_overrides():
     tiny = make_config("doom", "tiny", {"collect.episodes": "7"})
-    assert tiny.collect.episodes == 7 and tiny.collect.min_frames == 20 and tiny.env.max_steps == 2100
+    assert tiny.collect.episodes == 7 and tiny.collect.min_frames == 20 and tiny.env.max_steps == 300
     paper = make_config("doom", "paper")
     assert (paper.collect.episodes, paper.collect.max_frames, paper.collect.min_frames) == (10000, 2100, 100)
     car = make_config("carracing", "tiny")

@@ -29,7 +29,8 @@ def rollouts(run_dir, action_size=1):
 
 
 def test_collect_three_doom_episodes(tmp_path, capsys):
-    assert collect(tmp_path, "--episodes", "3", "--workers", "1") == 0
+    # The game's own 2100-step cap (tiny caps episodes at 300): every episode ends in death.
+    assert collect(tmp_path, "--episodes", "3", "--workers", "1", "--env.max_steps", "2100") == 0
     files, data = rollouts(tmp_path)
     assert [p.name for p in files] == [f"episode_{i:06d}.npz" for i in range(3)]
     for i, ep in enumerate(data):
@@ -46,7 +47,8 @@ def test_collect_three_doom_episodes(tmp_path, capsys):
     # Same seed, same episode: re-collecting episode 1 reproduces it exactly.
     first = files[1].read_bytes()
     files[1].unlink()
-    assert collect(tmp_path, "--episodes", "3", "--workers", "1") == 0
+    # The game's own 2100-step cap (tiny caps episodes at 300): every episode ends in death.
+    assert collect(tmp_path, "--episodes", "3", "--workers", "1", "--env.max_steps", "2100") == 0
     assert np.array_equal(episodes.load_rollout(files[1], 1)["obs"], data[1]["obs"])
     assert len(first) > 0
     # Complete: fast exit, nothing rewritten.
@@ -112,7 +114,8 @@ def test_batched_carracing_collection_is_the_same_episode_per_seed(tmp_path):
 
 
 def test_corrupt_files_are_reported_and_recollected(tmp_path, capsys):
-    assert collect(tmp_path, "--episodes", "3", "--workers", "1") == 0
+    # The game's own 2100-step cap (tiny caps episodes at 300): every episode ends in death.
+    assert collect(tmp_path, "--episodes", "3", "--workers", "1", "--env.max_steps", "2100") == 0
     folder = tmp_path / "rollouts"
     good = episodes.load_rollout(episodes.episode_path(folder, 2), 1)
     truncated = episodes.episode_path(folder, 2)
@@ -122,7 +125,8 @@ def test_corrupt_files_are_reported_and_recollected(tmp_path, capsys):
     leftover = folder / f".episode_000001.npz{TMP_MARK}12345"
     leftover.write_bytes(b"partial")
     capsys.readouterr()
-    assert collect(tmp_path, "--episodes", "3", "--workers", "1") == 0
+    # The game's own 2100-step cap (tiny caps episodes at 300): every episode ends in death.
+    assert collect(tmp_path, "--episodes", "3", "--workers", "1", "--env.max_steps", "2100") == 0
     out = capsys.readouterr().out
     corrupt_lines = [line for line in out.splitlines() if line.startswith("collect: corrupt")]
     assert len(corrupt_lines) == 2

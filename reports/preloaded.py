@@ -23,6 +23,7 @@ from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parents[1]
 PRELOAD = ("common", "tensorflow", "keras", "vae.model", "rnn.model", "controller.model", "controller.dream")
+START_TIMEOUT = 300.0  # seconds for the helper to import PRELOAD and fork; past it, stages run as fresh processes
 
 
 def available() -> bool:
@@ -50,7 +51,14 @@ class Helper:
             socket.send_fds(self._sock, [json.dumps({"module": argv[2], "args": argv[3:]}).encode()], [write])
         finally:
             os.close(write)
-        reply = self._sock.recv(256).decode()
+        self._sock.settimeout(START_TIMEOUT)  # the helper's first answer waits for its imports
+        try:
+            reply = self._sock.recv(256).decode()
+        except OSError:  # a timeout included
+            os.close(read)
+            raise
+        finally:
+            self._sock.settimeout(None)
         if not reply.startswith("pid "):
             os.close(read)
             raise OSError(f"the preloaded helper did not start the stage ({reply or 'it has exited'})")

@@ -67,3 +67,17 @@ def test_launcher_without_preload_runs_fresh_processes(monkeypatch):
     assert isinstance(proc, subprocess.Popen)
     assert proc.stdout.read() and proc.wait() == 0
     launcher.close()
+
+
+def test_launcher_falls_back_to_fresh_processes_when_the_helper_dies(capsys):
+    launcher = Launcher()
+    try:
+        first = launcher.start([sys.executable, "-m", "controller", "evaluate", "--help"])
+        assert isinstance(first, preloaded.ForkedStage) and first.stdout.read() and first.wait() == 0
+        launcher._helper._proc.kill()
+        launcher._helper._proc.wait()
+        second = launcher.start([sys.executable, "-m", "controller", "evaluate", "--help"])
+        assert isinstance(second, subprocess.Popen) and second.stdout.read() and second.wait() == 0
+        assert "stages run as fresh processes" in capsys.readouterr().out
+    finally:
+        launcher.close()

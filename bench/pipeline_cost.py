@@ -1,0 +1,75 @@
+"""What the whole pipeline costs at a small preset: ``reports reproduce`` from an empty run folder, again on the
+complete run (every stage current, nothing to do), and ``reports make`` alone in a fresh process.
+
+    python bench/pipeline_cost.py                                  # doom, tiny
+    python bench/pipeline_cost.py --preload both --out bench/results/pipeline_cost.txt
+
+``--preload both`` runs the pipeline twice, with stages forked from the preloaded helper (reports/preloaded.py,
+the default on Linux) and as fresh ``python -m`` processes (``WM_PRELOAD=0``), one after the other on the same
+host: the helper's saving in one run. Every figure is wall time of whole commands; the per-stage figures are what
+reproduce printed (``[reproduce] all N stages done in ...``).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def timed(argv: list[str], env: dict) -> tuple[float, str]:
+    start = time.perf_counter()
+    result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"`{' '.join(argv)}` failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    return seconds, result.stdout
+
+
+def one_pipeline(args, preload: bool, out) -> None:
+    env = {**os.environ, "WM_PRELOAD": "1" if preload else "0"}
+    label = "stages forked from the preloaded helper" if preload else "stages as fresh python -m processes"
+    with tempfile.TemporaryDirectory(prefix="pipeline-cost-") as tmp:
+        run = Path(tmp) / "run"
+        reproduce = [sys.executable, "-m", "reports", "reproduce", "--experiment", args.experiment, "--preset",
+                     args.preset, "--run-dir", str(run)]
+        first, stdout = timed(reproduce, env)
+        stages = re.search(r"\[reproduce\] all (\d+) stages done in [0-9.]+ s: (.*)", stdout)
+        out.say(f"{label}: reproduce from an empty run folder {first:.1f} s")
+        if stages:
+            out.say(f"  {stages.group(1)} stages: {stages.group(2)}")
+        again, _ = timed(reproduce, env)
+        out.say(f"  reproduce again on the complete run: {again:.1f} s")
+        report_run = next((p for p in sorted(run.glob("round*"), reverse=True) if p.is_dir()), run)
+        shutil.rmtree(report_run / "report")
+        make, _ = timed([sys.executable, "-m", "reports", "make", "--run-dir", str(report_run)], env)
+        out.say(f"  reports make alone (a fresh process, its TensorFlow import included): {make:.1f} s")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--experiment", default="doom", choices=("doom", "carracing"))
+    parser.add_argument("--preset", default="tiny")
+    parser.add_argument("--preload", default="on", choices=("on", "off", "both"),
+                        help="stages forked from the preloaded helper (on), fresh processes (off), or both")
+    parser.add_argument("--out", type=Path, help="also write the output to this file")
+    args = parser.parse_args(argv)
+    from bench.bench_output import Output
+
+    out = Output(args.out)
+    out.say(f"{args.experiment}, preset {args.preset}")
+    for preload in {"on": [True], "off": [False], "both": [True, False]}[args.preload]:
+        one_pipeline(args, preload, out)
+    out.save()
+
+
+if __name__ == "__main__":
+    main()

@@ -2,12 +2,13 @@
 
 Each stage is its own process, ``python -m <package> <command> --experiment E --preset P --run-dir D`` (plus any
 ``--section.field`` overrides given to reproduce); on Linux it is forked from a helper that has imported TensorFlow
-once for the whole run (:mod:`reports.preloaded`), which is what the command line would run, minus the import. With ``iterate.rounds`` (Doom), the rounds of iterative training
-follow the run folder's own stages, each in its own folder ``<run>/round{k}`` (:mod:`reports.iterate`). Every stage
-command exits 0 at once when its work is complete and resumes where it stopped when it is not, so reproduce itself
-keeps no state: running it again after a kill or a failure resumes the pipeline. Before starting a stage, reproduce
-asks the stage's own completeness check (``Stage.done``, e.g. :func:`vae.train.is_complete`) with the config that
-stage would resolve; a current stage is skipped without a subprocess, so a complete run re-runs in seconds and
+once for the whole run (:mod:`reports.preloaded`): what the command line runs, minus the import. With
+``iterate.rounds`` (Doom), the rounds of iterative training follow the run folder's own stages, each in its own
+folder ``<run>/round{k}`` (:mod:`reports.iterate`). Every stage command exits 0 at once when its work is complete
+and resumes where it stopped when it is not, so reproduce itself keeps no state: running it again after a kill or a
+failure resumes the pipeline. Before starting a stage, reproduce asks the stage's own completeness check
+(``Stage.done``, e.g. :func:`vae.train.is_complete`) with the config that stage would resolve; a current stage is
+skipped without starting a process, so a complete run re-runs in seconds and
 records nothing. The stage's own output passes through line by line above one tqdm bar over the stages; progress-bar
 updates of the stage (carriage returns) show in the bar's postfix. The output of every stage is also appended to
 ``<run>/reproduce.log``. A failing stage stops the pipeline with its name and exit code.

@@ -3,11 +3,13 @@ complete run (every stage current, nothing to do), and ``reports make`` alone in
 
     python bench/pipeline_cost.py                                  # doom, tiny
     python bench/pipeline_cost.py --preload both --out bench/results/pipeline_cost.txt
+    python bench/pipeline_cost.py --make-only reports/results/carracing --out bench/results/make_small.txt
 
 ``--preload both`` runs the pipeline twice, with stages forked from the preloaded helper (reports/preloaded.py,
 the default on Linux) and as fresh ``python -m`` processes (``WM_PRELOAD=0``), one after the other on the same
-host: the helper's saving in one run. Every figure is wall time of whole commands; the per-stage figures are what
-reproduce printed (``[reproduce] all N stages done in ...``).
+host: the helper's saving in one run. ``--make-only DIR`` times ``reports make`` alone on a copy of a finished
+run folder (e.g. a published small run) instead. Every figure is wall time of whole commands; the per-stage
+figures are what reproduce printed (``[reproduce] all N stages done in ...``).
 """
 from __future__ import annotations
 
@@ -34,6 +36,13 @@ def timed(argv: list[str], env: dict) -> tuple[float, str]:
     return seconds, result.stdout
 
 
+def make_alone(run: Path, env: dict, out) -> None:
+    """``reports make`` in a fresh process on ``run`` without its report."""
+    shutil.rmtree(run / "report", ignore_errors=True)
+    make, _ = timed([sys.executable, "-m", "reports", "make", "--run-dir", str(run)], env)
+    out.say(f"  reports make alone (a fresh process, its TensorFlow import included): {make:.1f} s")
+
+
 def one_pipeline(args, preload: bool, out) -> None:
     env = {**os.environ, "WM_PRELOAD": "1" if preload else "0"}
     label = "stages forked from the preloaded helper" if preload else "stages as fresh python -m processes"
@@ -48,10 +57,7 @@ def one_pipeline(args, preload: bool, out) -> None:
             out.say(f"  {stages.group(1)} stages: {stages.group(2)}")
         again, _ = timed(reproduce, env)
         out.say(f"  reproduce again on the complete run: {again:.1f} s")
-        report_run = next((p for p in sorted(run.glob("round*"), reverse=True) if p.is_dir()), run)
-        shutil.rmtree(report_run / "report")
-        make, _ = timed([sys.executable, "-m", "reports", "make", "--run-dir", str(report_run)], env)
-        out.say(f"  reports make alone (a fresh process, its TensorFlow import included): {make:.1f} s")
+        make_alone(next((p for p in sorted(run.glob("round*"), reverse=True) if p.is_dir()), run), env, out)
 
 
 def main(argv=None) -> None:
@@ -60,11 +66,21 @@ def main(argv=None) -> None:
     parser.add_argument("--preset", default="tiny")
     parser.add_argument("--preload", default="on", choices=("on", "off", "both"),
                         help="stages forked from the preloaded helper (on), fresh processes (off), or both")
+    parser.add_argument("--make-only", type=Path, metavar="DIR",
+                        help="only time reports make on a copy of this finished run folder")
     parser.add_argument("--out", type=Path, help="also write the output to this file")
     args = parser.parse_args(argv)
     from bench.bench_output import Output
 
     out = Output(args.out)
+    if args.make_only:
+        with tempfile.TemporaryDirectory(prefix="pipeline-cost-") as tmp:
+            run = Path(tmp) / "run"
+            shutil.copytree(args.make_only, run)
+            out.say(f"a copy of {args.make_only}")
+            make_alone(run, os.environ.copy(), out)
+        out.save()
+        return
     out.say(f"{args.experiment}, preset {args.preset}")
     for preload in {"on": [True], "off": [False], "both": [True, False]}[args.preload]:
         one_pipeline(args, preload, out)

@@ -25,6 +25,7 @@ from keras import ops
 
 from controller.shape import INPUTS, ControllerShape, controller_shape  # noqa: F401  (C's shape lives there)
 
+
 def observation(z, c, h, shape: ControllerShape):
     """What C sees: [z, h] | [z, c, h] (this order, as `doomrnn.py:574-577`) | [z].
 

@@ -54,8 +54,9 @@ class Helper:
         self._sock.settimeout(START_TIMEOUT)  # the helper's first answer waits for its imports
         try:
             reply = self._sock.recv(256).decode()
-        except OSError:  # a timeout included
-            os.close(read)
+        except OSError:  # a timeout included: kill the helper, so it cannot start the stage after reproduce has
+            os.close(read)  # started it afresh
+            self._proc.kill()
             raise
         finally:
             self._sock.settimeout(None)

@@ -31,6 +31,8 @@ from tqdm import tqdm
 from common.cli import read_run_config
 from common.config import Config, ConfigError, make_config
 from common.run_layout import RunLayout
+from reports import preloaded
+
 _ROOT = Path(__file__).resolve().parents[1]
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 STOP_GRACE_SECONDS = 60.0  # an interrupted stage's time to stop cleanly before it is killed
@@ -218,17 +220,13 @@ class Launcher:
     first stage that runs, so a complete run starts nothing), else ``python -m`` subprocesses."""
 
     def __init__(self):
-        from reports import preloaded
-
         self._helper = None
         self._use_helper = preloaded.available()
 
     def start(self, argv: list[str]):
         if self._use_helper:
-            from reports.preloaded import Helper
-
             try:
-                self._helper = self._helper or Helper(stage_env())
+                self._helper = self._helper or preloaded.Helper(stage_env())
                 return self._helper.start(argv)
             except OSError as err:
                 tqdm.write(f"[reproduce] stages run as fresh processes ({err})", file=sys.stdout)

@@ -122,6 +122,10 @@ class ESConfig:
     dream: bool = _f(False, "train in M's dream instead of the real environment", None)
     temperature: float = _f(1.0, "dream temperature tau (Doom paper 1.15, code 1.25)")
     seed: int = _f(0, "seed of the ES and of the rollout seeds (Doom 111)")
+    shared_tracks: bool = _f(False, "real env: every candidate of a generation plays the same num_rollouts "
+                                    "episode seeds (tracks), so their difficulty drops out of the ranking "
+                                    "(bench/track_variance.py); false: the authors' pairs (candidates i and i + P/2 "
+                                    "share a seed)", None)
     workers: int = _f(2, "real-environment worker processes", 1)
     rollout_timeout: float = _f(600.0, "seconds before a real rollout counts as hung", 1)
     max_retries: int = _f(2, "times a failed or hung rollout batch is retried before the generation fails")

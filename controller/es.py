@@ -8,7 +8,8 @@
 - Workers evaluate θ rounded to 4 decimals (:func:`round_params`, the authors' int32 θ·10000 transport) while CMA
   is told about the unrounded candidates.
 - Rollout seeds per generation (:class:`SeedStream`): P/2 seeds drawn from a seeded RNG, used twice, so candidates
-  i and i + P/2 share a seed (the authors' "antithetic" seeds; CMA itself is not mirrored).
+  i and i + P/2 share a seed (the authors' "antithetic" seeds; CMA itself is not mirrored). With
+  ``es.shared_tracks`` one seed serves the whole generation (common random numbers; README "Deviations").
 
 pycma samples with numpy's *global* RNG, so :meth:`CMAES.state` stores ``np.random.get_state()`` beside
 ``pickle_dumps()``; restoring both gives the same next ``ask()`` after a kill.
@@ -59,11 +60,12 @@ class SeedStream:
     def __init__(self, seed: int):
         self.rng = np.random.Generator(np.random.PCG64(seed))
 
-    def generation_seeds(self, population_size: int) -> np.ndarray:
-        """[P] int64 seeds in [TRAIN_SEED_LOW, 2**31 - 1); seeds[i] == seeds[i + ceil(P/2)]."""
-        half = -(-population_size // 2)
+    def generation_seeds(self, population_size: int, shared: bool = False) -> np.ndarray:
+        """[P] int64 seeds in [TRAIN_SEED_LOW, 2**31 - 1); seeds[i] == seeds[i + ceil(P/2)], or all equal when
+        ``shared`` (one draw per generation instead of P/2)."""
+        half = 1 if shared else -(-population_size // 2)
         seeds = self.rng.integers(TRAIN_SEED_LOW, TRAIN_SEED_HIGH - 10_000, size=half, dtype=np.int64)
-        return np.concatenate([seeds, seeds])[:population_size]
+        return np.resize(seeds, population_size)  # repeats the drawn seeds: [s0..s(h-1), s0..]
 
     def state(self) -> dict:
         return self.rng.bit_generator.state

@@ -38,9 +38,8 @@ from controller.shape import controller_shape
 HISTORY_COLUMNS = ("generation", "wall_seconds", "fitness_mean", "fitness_min", "fitness_max", "fitness_std",
                    "cma_std_mean", "episode_length_mean", "candidate_mean_length_max", "sigma")
 EVAL_COLUMNS = ("generation", "wall_seconds", "improvement", "eval_score", "prev_best_score", "best_score")
-# Settings a resumed run must share with the stored state (else exit 2).
-RESUME_KEYS = ("num_params", "population_size", "num_rollouts", "sigma_init", "weight_decay", "seed", "dream",
-               "temperature", "inputs")
+# The value of a setting (settings_of) in a state written before the setting existed.
+SETTINGS_BEFORE = {"shared_tracks": False}
 
 
 def eval_seeds(cfg: Config) -> list[int]:
@@ -65,10 +64,11 @@ def _write_rows(path: Path, columns, rows: list[dict]) -> None:
 
 
 def settings_of(cfg: Config, num_params: int) -> dict:
+    """The settings a resumed run must share with its stored state (else exit 2)."""
     return {"num_params": num_params, "population_size": cfg.es.population_size, "num_rollouts": cfg.es.num_rollouts,
             "sigma_init": cfg.es.sigma_init, "weight_decay": cfg.es.weight_decay, "seed": cfg.es.seed,
             "dream": cfg.es.dream, "temperature": cfg.es.temperature if cfg.es.dream else None,
-            "inputs": cfg.controller.inputs}
+            "inputs": cfg.controller.inputs, "shared_tracks": cfg.es.shared_tracks}
 
 
 def load_state(out: Path) -> dict | None:
@@ -132,7 +132,8 @@ def train(cfg: Config, out: Path, backend, generations: int | None = None,
         state = {"generation": 0, "elapsed": 0.0, "seeds": SeedStream(cfg.es.seed).state(), "settings": settings,
                  "best": None, "best_score": None, "cma": es.state()}
     else:
-        changed = {k: (state["settings"].get(k), v) for k, v in settings.items() if state["settings"].get(k) != v}
+        stored = {**SETTINGS_BEFORE, **state["settings"]}
+        changed = {k: (stored.get(k), v) for k, v in settings.items() if stored.get(k) != v}
         if changed:
             raise ConfigError(f"{out} holds a CMA-ES run with other settings {changed} (stored, requested); use "
                               f"another --tag or --run-dir, or delete {files.es_state}")
@@ -148,7 +149,7 @@ def train(cfg: Config, out: Path, backend, generations: int | None = None,
         g = state["generation"] + 1
         t0 = time.monotonic()
         candidates = es.ask()
-        gen_seeds = seeds.generation_seeds(es.population_size)
+        gen_seeds = seeds.generation_seeds(es.population_size, cfg.es.shared_tracks)
         returns, lengths = backend.rollouts(round_params(candidates), gen_seeds)
         returns, lengths = np.asarray(returns, np.float64), np.asarray(lengths, np.float64)
         fitness = returns.mean(axis=1)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from common.config import make_config
+from common.config import ConfigError, make_config
 from controller.backends import SyntheticBackend
 from controller.es import CMAES, round_params
 from controller.train import HISTORY_COLUMNS, train
@@ -41,6 +41,47 @@ def test_train_in_process_writes_contract_files(tmp_path):
     # first evaluation compares with generation 1's mean fitness (the authors' "prev")
     first_mean = float(_rows(tmp_path / "history.csv")[0]["fitness_mean"])
     assert float(evals[0]["prev_best_score"]) == pytest.approx(first_mean)
+
+
+class SeedLog(SyntheticBackend):
+    """The synthetic fitness, remembering each generation's candidate seeds."""
+
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        self.seeds = []
+
+    def rollouts(self, params, seeds):
+        self.seeds.append([int(s) for s in seeds])
+        return super().rollouts(params, seeds)
+
+    def evaluate(self, params, seeds):  # the CMA mean's evaluation: not a generation's seeds
+        r, n = SyntheticBackend.rollouts(self, np.asarray(params)[None], seeds)
+        return r[0], n[0]
+
+
+def test_shared_tracks_give_every_candidate_the_generations_seed(tmp_path):
+    cfg = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 2, "es.shared_tracks": True})
+    backend = SeedLog(cfg)
+    train(cfg, tmp_path / "shared", backend)
+    assert [len(set(g)) for g in backend.seeds] == [1, 1] and backend.seeds[0][0] != backend.seeds[1][0]
+    authors = SeedLog(make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 1}))
+    train(authors.cfg, tmp_path / "authors", authors)
+    half = len(authors.seeds[0]) // 2
+    assert authors.seeds[0][:half] == authors.seeds[0][half:] and len(set(authors.seeds[0])) == half
+
+
+def test_resume_refuses_another_track_rule_and_reads_older_states(tmp_path):
+    cfg = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 1})
+    train(cfg, tmp_path, SyntheticBackend(cfg))
+    more = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 2, "es.shared_tracks": True})
+    with pytest.raises(ConfigError, match="shared_tracks"):
+        train(more, tmp_path, SyntheticBackend(more))
+    # a state written before es.shared_tracks existed resumes as the authors' rule
+    state = pickle.loads((tmp_path / "es_state.pkl").read_bytes())
+    del state["settings"]["shared_tracks"]
+    (tmp_path / "es_state.pkl").write_bytes(pickle.dumps(state))
+    longer = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 2})
+    assert train(longer, tmp_path, SyntheticBackend(longer))["generation"] == 2
 
 
 @pytest.mark.slow

@@ -9,7 +9,8 @@
   is told about the unrounded candidates.
 - Rollout seeds per generation (:class:`SeedStream`): P/2 seeds drawn from a seeded RNG, used twice, so candidates
   i and i + P/2 share a seed (the authors' "antithetic" seeds; CMA itself is not mirrored). With
-  ``es.shared_tracks`` one seed serves the whole generation (common random numbers; README "Deviations").
+  ``es.shared_tracks`` one seed serves the whole generation (common random numbers; off by default:
+  reports/results/carracing-shared-tracks).
 
 pycma samples with numpy's *global* RNG, so :meth:`CMAES.state` stores ``np.random.get_state()`` beside
 ``pickle_dumps()``; restoring both gives the same next ``ask()`` after a kill.

@@ -9,7 +9,8 @@ i + P/2 share a seed, the rest differ) a candidate's fitness carries the track e
 over R; when every candidate of a generation plays the same R tracks, the track effects are common to all and drop
 out of the ranking, leaving var(e) over R. The script prints both, and measures the ranking itself: the Spearman
 correlation between the candidates' R-episode fitness and their mean over all T tracks, with R tracks drawn per
-candidate or shared, averaged over many draws from the T tracks.
+candidate or shared, averaged over many draws from the T tracks (the T-track mean includes the R drawn tracks,
+so both correlations run a little high, alike).
 
     python bench/track_variance.py --run-dir reports/results/carracing --out bench/results/track_variance.txt
 """

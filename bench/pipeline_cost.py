@@ -44,6 +44,9 @@ def make_alone(run: Path, env: dict, out) -> None:
 
 
 def one_pipeline(args, preload: bool, out) -> None:
+    from common.config import make_config
+    from common.run_layout import RunLayout
+
     env = {**os.environ, "WM_PRELOAD": "1" if preload else "0"}
     label = "stages forked from the preloaded helper" if preload else "stages as fresh python -m processes"
     with tempfile.TemporaryDirectory(prefix="pipeline-cost-") as tmp:
@@ -57,7 +60,7 @@ def one_pipeline(args, preload: bool, out) -> None:
             out.say(f"  {stages.group(1)} stages: {stages.group(2)}")
         again, _ = timed(reproduce, env)
         out.say(f"  reproduce again on the complete run: {again:.1f} s")
-        make_alone(next((p for p in sorted(run.glob("round*"), reverse=True) if p.is_dir()), run), env, out)
+        make_alone(RunLayout(run).round_dir(make_config(args.experiment, args.preset).iterate.rounds), env, out)
 
 
 def main(argv=None) -> None:

@@ -119,13 +119,18 @@ class SyntheticBackend:
     def __init__(self, cfg: Config):
         self.cfg = cfg
 
+    @staticmethod
+    def fitness(params) -> np.ndarray:
+        """[P] -sum((θ - 0.5)²) of ``params`` [P, N]."""
+        return -np.sum((np.asarray(params, np.float64) - 0.5) ** 2, axis=1)
+
     def rollouts(self, params, seeds):
-        f = -np.sum((np.asarray(params, np.float64) - 0.5) ** 2, axis=1)
+        f = self.fitness(params)
         return np.repeat(f[:, None], self.cfg.es.num_rollouts, 1), np.ones((len(f), self.cfg.es.num_rollouts))
 
     def evaluate(self, params, seeds):
-        r, n = self.rollouts(np.asarray(params)[None], seeds)
-        return r[0], n[0]
+        f = self.fitness(np.asarray(params)[None])[0]
+        return np.full(self.cfg.es.num_rollouts, f), np.ones(self.cfg.es.num_rollouts)
 
     def close(self):
         pass

@@ -54,10 +54,6 @@ class SeedLog(SyntheticBackend):
         self.seeds.append([int(s) for s in seeds])
         return super().rollouts(params, seeds)
 
-    def evaluate(self, params, seeds):  # the CMA mean's evaluation: not a generation's seeds
-        r, n = SyntheticBackend.rollouts(self, np.asarray(params)[None], seeds)
-        return r[0], n[0]
-
 
 def test_shared_tracks_give_every_candidate_the_generations_seed(tmp_path):
     cfg = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 2, "es.shared_tracks": True})

@@ -1,7 +1,7 @@
 """CMA-ES wrapper: the authors' cost sign, rounding, antithetic seeds, improvement on a quadratic, resume."""
 import numpy as np
 
-from controller.es import CMAES, TRAIN_SEED_LOW, SeedStream, authors_cost, episode_seeds, round_params
+from controller.es import CMAES, TRAIN_SEED_HIGH, TRAIN_SEED_LOW, SeedStream, authors_cost, episode_seeds, round_params
 
 
 def test_authors_cost_sign_rewards_larger_weights():
@@ -33,7 +33,7 @@ def test_shared_tracks_one_seed_per_generation():
     # the authors' pairing is untouched by the option's existence: the same stream as before it
     np.testing.assert_array_equal(SeedStream(0).generation_seeds(32)[:16],
                                   np.random.Generator(np.random.PCG64(0)).integers(
-                                      TRAIN_SEED_LOW, 2**31 - 1 - 10_000, size=16, dtype=np.int64))
+                                      TRAIN_SEED_LOW, TRAIN_SEED_HIGH - 10_000, size=16, dtype=np.int64))
 
 
 def test_es_improves_quadratic():

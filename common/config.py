@@ -126,6 +126,8 @@ class ESConfig:
                                     "episode seeds (tracks), so their difficulty drops out of the ranking "
                                     "(bench/track_variance.py); false: the authors' pairs (candidates i and i + P/2 "
                                     "share a seed)", None)
+    init_from: str = _f("", "a controller's best.json whose params are the first CMA mean (fine-tuning a trained "
+                            "C); empty: zeros, as the authors", None)
     workers: int = _f(2, "real-environment worker processes", 1)
     rollout_timeout: float = _f(600.0, "seconds before a real rollout counts as hung", 1)
     max_retries: int = _f(2, "times a failed or hung rollout batch is retried before the generation fails")

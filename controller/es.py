@@ -108,16 +108,20 @@ class CMAES:
         population_size: λ (authors 64).
         weight_decay: coefficient in :func:`authors_cost` (authors 0.01).
         seed: pycma's seed (it seeds numpy's global RNG); None lets pycma choose.
+        mean_init: x0, the first mean; None: zeros, as the authors.
     """
 
     def __init__(self, num_params: int, sigma_init: float = 0.1, population_size: int = 64,
-                 weight_decay: float = 0.01, seed: int | None = None):
+                 weight_decay: float = 0.01, seed: int | None = None, mean_init=None):
         self.num_params = int(num_params)
         self.weight_decay = float(weight_decay)
         options = {"popsize": int(population_size), "verbose": -9}
         if seed is not None:
             options["seed"] = int(seed) + 1  # pycma treats seed 0 as "use the clock"
-        self.es = cma.CMAEvolutionStrategy(np.zeros(self.num_params), float(sigma_init), options)
+        x0 = np.zeros(self.num_params) if mean_init is None else np.asarray(mean_init, np.float64)
+        if x0.shape != (self.num_params,):
+            raise ValueError(f"mean_init must have {self.num_params} values, got shape {x0.shape}")
+        self.es = cma.CMAEvolutionStrategy(x0, float(sigma_init), options)
 
     @property
     def population_size(self) -> int:

@@ -19,6 +19,7 @@ es_state.pkl is written LAST each generation and is the commit point: on resume,
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
 import pickle
@@ -33,13 +34,14 @@ from common.config import Config, ConfigError
 from common.run_layout import ControllerLayout
 from common.seeds import selection_seeds
 from controller.es import CMAES, SeedStream, round_params
+from controller.evaluate import read_params
 from controller.shape import controller_shape
 
 HISTORY_COLUMNS = ("generation", "wall_seconds", "fitness_mean", "fitness_min", "fitness_max", "fitness_std",
                    "cma_std_mean", "episode_length_mean", "candidate_mean_length_max", "sigma")
 EVAL_COLUMNS = ("generation", "wall_seconds", "improvement", "eval_score", "prev_best_score", "best_score")
 # The value of a setting (settings_of) in a state written before the setting existed.
-SETTINGS_BEFORE = {"shared_tracks": False}
+SETTINGS_BEFORE = {"shared_tracks": False, "init_from": None}
 
 
 def eval_seeds(cfg: Config) -> list[int]:
@@ -63,12 +65,24 @@ def _write_rows(path: Path, columns, rows: list[dict]) -> None:
     atomic.write_text(path, buffer.getvalue())
 
 
+def initial_mean(cfg: Config, num_params: int) -> np.ndarray | None:
+    """The first CMA mean: the params of ``es.init_from`` (ConfigError if unreadable or of another shape), or None
+    for the authors' zeros."""
+    if not cfg.es.init_from:
+        return None
+    return read_params(Path(cfg.es.init_from), num_params)[0].astype(np.float64)
+
+
 def settings_of(cfg: Config, num_params: int) -> dict:
-    """The settings a resumed run must share with its stored state (else exit 2)."""
+    """The settings a resumed run must share with its stored state (else exit 2). The start mean counts by its
+    content (a digest), so the same best.json reached by another path resumes."""
+    mean0 = initial_mean(cfg, num_params)
+    init_from = None if mean0 is None else hashlib.sha256(mean0.tobytes()).hexdigest()[:16]
     return {"num_params": num_params, "population_size": cfg.es.population_size, "num_rollouts": cfg.es.num_rollouts,
             "sigma_init": cfg.es.sigma_init, "weight_decay": cfg.es.weight_decay, "seed": cfg.es.seed,
             "dream": cfg.es.dream, "temperature": cfg.es.temperature if cfg.es.dream else None,
-            "inputs": cfg.controller.inputs, "shared_tracks": cfg.es.shared_tracks}
+            "inputs": cfg.controller.inputs, "shared_tracks": cfg.es.shared_tracks,
+            "init_from": init_from}
 
 
 def load_state(out: Path) -> dict | None:
@@ -119,16 +133,18 @@ def train(cfg: Config, out: Path, backend, generations: int | None = None,
     Returns:
         the final state dict.
     """
+    num_params = controller_shape(cfg).num_params
+    settings = settings_of(cfg, num_params)  # reads es.init_from: a bad file stops here, before anything is written
     out.mkdir(parents=True, exist_ok=True)
     atomic.remove_temp_files(out)
     files = ControllerLayout(out)
-    num_params = controller_shape(cfg).num_params
-    settings = settings_of(cfg, num_params)
     state = load_state(out)
     if state is None:
-        es = CMAES(num_params, cfg.es.sigma_init, cfg.es.population_size, cfg.es.weight_decay, seed=cfg.es.seed)
+        es = CMAES(num_params, cfg.es.sigma_init, cfg.es.population_size, cfg.es.weight_decay, seed=cfg.es.seed,
+                   mean_init=initial_mean(cfg, num_params))
+        start_text = f", mean0 from {cfg.es.init_from}" if cfg.es.init_from else ""
         print(f"[controller] CMA-ES: N={num_params}, popsize {es.population_size}, sigma0 {cfg.es.sigma_init}, "
-              f"covariance {es.covariance_model}", flush=True)
+              f"covariance {es.covariance_model}{start_text}", flush=True)
         state = {"generation": 0, "elapsed": 0.0, "seeds": SeedStream(cfg.es.seed).state(), "settings": settings,
                  "best": None, "best_score": None, "cma": es.state()}
     else:

@@ -1,5 +1,6 @@
 """`python -m controller train`: resume after kill -9 with the same CMA state, fast exit, bad input (exit 2)."""
 import csv
+import json
 import os
 import pickle
 import signal
@@ -43,6 +44,18 @@ def test_train_in_process_writes_contract_files(tmp_path):
     assert float(evals[0]["prev_best_score"]) == pytest.approx(first_mean)
 
 
+class ParamLog(SyntheticBackend):
+    """The synthetic fitness, remembering each generation's candidates."""
+
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        self.params = []
+
+    def rollouts(self, params, seeds):
+        self.params.append(np.array(params))
+        return super().rollouts(params, seeds)
+
+
 class SeedLog(SyntheticBackend):
     """The synthetic fitness, remembering each generation's candidate seeds."""
 
@@ -78,6 +91,41 @@ def test_resume_refuses_another_track_rule_and_reads_older_states(tmp_path):
     (tmp_path / "es_state.pkl").write_bytes(pickle.dumps(state))
     longer = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 2})
     assert train(longer, tmp_path, SyntheticBackend(longer))["generation"] == 2
+
+
+def test_init_from_starts_the_mean_at_a_best_json_and_resume_checks_its_content(tmp_path):
+    cfg = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 1})
+    train(cfg, tmp_path / "first", SyntheticBackend(cfg))
+    best = tmp_path / "first" / "best.json"
+    start = np.asarray(json.loads(best.read_text())["params"])
+    tuned = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 1, "es.init_from": str(best),
+                                         "es.sigma_init": 1e-6})
+    backend = ParamLog(tuned)
+    train(tuned, tmp_path / "tuned", backend)
+    # with a tiny sigma every candidate of the first generation sits on the given mean (rounded to 4 decimals)
+    np.testing.assert_allclose(backend.params[0], np.broadcast_to(round_params(start), backend.params[0].shape),
+                               atol=1e-3)
+    # the same file by another path resumes; another start mean is refused
+    copy = tmp_path / "copy.json"
+    copy.write_text(best.read_text())
+    longer = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 2, "es.init_from": str(copy),
+                                          "es.sigma_init": 1e-6})
+    assert train(longer, tmp_path / "tuned", ParamLog(longer))["generation"] == 2
+    other = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 3})
+    with pytest.raises(ConfigError, match="init_from"):
+        train(other, tmp_path / "tuned", SyntheticBackend(other))
+
+
+def test_init_from_refuses_a_missing_or_misshapen_file(tmp_path):
+    missing = make_config("doom", "tiny", {"controller.inputs": "z", "es.init_from": str(tmp_path / "no.json")})
+    with pytest.raises(ConfigError, match="not found"):
+        train(missing, tmp_path / "a", SyntheticBackend(missing))
+    short = tmp_path / "short.json"
+    short.write_text(json.dumps({"params": [0.1, 0.2]}))
+    wrong = make_config("doom", "tiny", {"controller.inputs": "z", "es.init_from": str(short)})
+    with pytest.raises(ConfigError, match="holds 2 numbers"):
+        train(wrong, tmp_path / "b", SyntheticBackend(wrong))
+    assert not (tmp_path / "b").exists()
 
 
 @pytest.mark.slow

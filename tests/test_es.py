@@ -1,5 +1,6 @@
 """CMA-ES wrapper: the authors' cost sign, rounding, antithetic seeds, improvement on a quadratic, resume."""
 import numpy as np
+import pytest
 
 from controller.es import CMAES, TRAIN_SEED_HIGH, TRAIN_SEED_LOW, SeedStream, authors_cost, episode_seeds, round_params
 
@@ -34,6 +35,15 @@ def test_shared_tracks_one_seed_per_generation():
     np.testing.assert_array_equal(SeedStream(0).generation_seeds(32)[:16],
                                   np.random.Generator(np.random.PCG64(0)).integers(
                                       TRAIN_SEED_LOW, TRAIN_SEED_HIGH - 10_000, size=16, dtype=np.int64))
+
+
+def test_mean_init_is_the_first_mean():
+    start = np.linspace(-1, 1, 6)
+    es = CMAES(6, 0.1, 8, seed=0, mean_init=start)
+    np.testing.assert_allclose(es.mean, start)
+    np.testing.assert_allclose(CMAES(6, 0.1, 8, seed=0).mean, np.zeros(6))  # the authors' x0
+    with pytest.raises(ValueError, match="6 values"):
+        CMAES(6, 0.1, 8, mean_init=np.zeros(5))
 
 
 def test_es_improves_quadratic():

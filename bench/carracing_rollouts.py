@@ -78,7 +78,7 @@ def time_path(cfg, run_dir: Path, params, episodes: int, workers: int) -> tuple[
         if params.ndim == 1:
             _, lengths = backend.evaluate(params, seeds)
         else:
-            _, lengths = backend._play(params[:episodes], seeds)  # one row per episode, as CMA-ES's tasks
+            _, lengths = backend.episodes(params[:episodes], seeds)  # one row per episode, as CMA-ES's tasks
         wall = time.perf_counter() - start
     finally:
         backend.close()

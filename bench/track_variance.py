@@ -104,7 +104,7 @@ def main(argv=None) -> None:
         backend = PoolBackend(cfg, real_factory(cfg, run_dir))
         try:
             rows = np.repeat(candidates.astype(np.float32), t, axis=0)
-            returns, _ = backend._play(rows, tracks * k)
+            returns, _ = backend.episodes(rows, tracks * k)
         finally:
             backend.close()
         scores = returns.reshape(k, t)

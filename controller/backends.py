@@ -71,7 +71,9 @@ class TaskBackend:
     def map(self, tasks):  # pragma: no cover - defined by the executors
         raise NotImplementedError
 
-    def _play(self, params, seeds) -> tuple[np.ndarray, np.ndarray]:
+    def episodes(self, params, seeds) -> tuple[np.ndarray, np.ndarray]:
+        """One episode per row: params [E, N] with seeds [E] -> (returns [E], lengths [E]) float64, in row order
+        (what rollouts and evaluate play; the benches play their own rows through it)."""
         results = self.map(episode_tasks(params, seeds, self.cfg.env.vector_envs))
         return (np.concatenate([r for r, _ in results]).astype(np.float64),
                 np.concatenate([n for _, n in results]).astype(np.float64))
@@ -81,11 +83,11 @@ class TaskBackend:
         params = np.asarray(params, np.float32)
         rows = np.repeat(params, rollouts, axis=0)
         row_seeds = [s for seed in seeds for s in episode_seeds(seed, rollouts)]
-        returns, lengths = self._play(rows, row_seeds)
+        returns, lengths = self.episodes(rows, row_seeds)
         return returns.reshape(len(params), rollouts), lengths.reshape(len(params), rollouts)
 
     def evaluate(self, params, seeds):
-        return self._play(np.repeat(np.asarray(params, np.float32)[None], len(seeds), axis=0), seeds)
+        return self.episodes(np.repeat(np.asarray(params, np.float32)[None], len(seeds), axis=0), seeds)
 
 
 class PoolBackend(TaskBackend):

@@ -14,7 +14,8 @@ shape is static and nothing retraces (bench/dream_throughput.py measures the gai
 ``tf.while_loop`` calls, traced without autograph: converting the call tree (C, M, the MDN sampling) cost seconds
 per process. Randomness is stateless and derived from ``seed`` and the step number, so a seed repeats exactly;
 which noise a rollout gets depends on its position in the bucket, so a different compaction schedule gives
-different (equally distributed) samples.
+different (equally distributed) samples. Compiled by XLA, the numbers come from its ThreeFry generator, so the
+same seed gives other (equally distributed) samples than the plain graph or the dream env.
 """
 from __future__ import annotations
 
@@ -83,6 +84,9 @@ class BatchedDream:
         self.action_size = int(rnn.action_size)
         self._mu = tf.constant(mu)
         self._std = tf.constant(np.exp(logvar / 2.0))  # z0 = mu + exp(logvar/2) * eps, as the dream env
+        # XLA's ThreeFry draws the step's uniform and normal numbers faster than the default generator (README
+        # "Throughput"); it exists only inside XLA.
+        self._alg = "threefry" if jit_compile else "auto_select"
         self._run = tf.function(self._generation, jit_compile=jit_compile, reduce_retracing=False,
                                 autograph=False)
 
@@ -127,7 +131,8 @@ class BatchedDream:
             # restart = 1 only on each rollout's first step (all rollouts start together at t = 0).
             restart = tf.fill([size], tf.cast(tf.equal(t, 0), tf.float32))
             seed = tf.random.experimental.stateless_fold_in(key, t)
-            z, h, c, died = dream_step(self.rnn, z, tf.cast(action, tf.float32), restart, h, c, temperature, seed)
+            z, h, c, died = dream_step(self.rnn, z, tf.cast(action, tf.float32), restart, h, c, temperature, seed,
+                                       self._alg)
             # Every step of a live rollout earns reward 1, the terminal one included; death is thresholded.
             length = length + tf.cast(alive, tf.int32)
             alive = alive & ~died & (t + 1 < self.max_steps)

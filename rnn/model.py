@@ -69,12 +69,15 @@ def _broadcast_temperature(temperature, logmix) -> tf.Tensor:
     return tf.reshape(tau, tf.concat([tf.shape(tau), tf.ones([extra], tf.int32)], 0))
 
 
-def sample_mdn(out: MDNOutput, temperature, seed) -> tf.Tensor:
+def sample_mdn(out: MDNOutput, temperature, seed, alg: str = "auto_select") -> tf.Tensor:
     """Sample z [..., Nz] as the authors (§5): per dimension, softmax(logmix / τ) picks one component by
     inverse CDF with one uniform number, then z = mean + exp(logstd) * sqrt(τ) * eps.
 
     ``temperature``: scalar, or one value per leading row (shape out.mean.shape[:-2] or a prefix of it).
     ``seed``: stateless seed, int32 tensor [2]; the same seed gives the same sample.
+    ``alg``: the stateless generator of the uniform and normal numbers. "threefry" runs only inside XLA, where it
+    is the fastest (bench/dream_step_profile.py: the batched dream's sampling); other algorithms give other,
+    equally distributed numbers for the same seed.
     """
     logmix, mean, logstd = out.logmix, out.mean, out.logstd
     tau = _broadcast_temperature(temperature, logmix)
@@ -83,14 +86,14 @@ def sample_mdn(out: MDNOutput, temperature, seed) -> tf.Tensor:
     probs = tf.nn.softmax(logmix / tau, axis=-1)
     cdf = tf.cumsum(probs, axis=-1)
     shape = tf.shape(mean)[:-1]
-    u = tf.random.stateless_uniform(shape, seed=seeds[0], dtype=mean.dtype)
+    u = tf.random.stateless_uniform(shape, seed=seeds[0], dtype=mean.dtype, alg=alg)
     k = tf.shape(mean)[-1]
     # Index of the first component whose CDF reaches u; rounding past the end -> last component (car code).
     idx = tf.minimum(tf.reduce_sum(tf.cast(cdf < u[..., None], tf.int32), axis=-1), k - 1)
     onehot = tf.one_hot(idx, k, dtype=mean.dtype)
     chosen_mean = tf.reduce_sum(mean * onehot, axis=-1)
     chosen_logstd = tf.reduce_sum(tf.clip_by_value(logstd, -LOGSTD_LIMIT, LOGSTD_LIMIT) * onehot, axis=-1)
-    eps = tf.random.stateless_normal(shape, seed=seeds[1], dtype=mean.dtype)
+    eps = tf.random.stateless_normal(shape, seed=seeds[1], dtype=mean.dtype, alg=alg)
     return chosen_mean + tf.exp(chosen_logstd) * tf.sqrt(tau[..., 0] if tau.shape.rank else tau) * eps
 
 
@@ -99,16 +102,17 @@ def death_from_logit(death_logit) -> tf.Tensor:
     return tf.convert_to_tensor(death_logit) > 0.0
 
 
-def dream_step(rnn, z, action, restart, h, c, temperature, seed):
+def dream_step(rnn, z, action, restart, h, c, temperature, seed, alg: str = "auto_select"):
     """One step of M's dream (DoomRNN): M consumes (z, action, restart), the next z is sampled at τ
     (:func:`sample_mdn`) and death is thresholded (:func:`death_from_logit`, τ not applied).
 
     The one dream step of the project: the dream env, the batched dream, the dream video and the dream viewer all
     call it. ``rnn`` is an :class:`MDNRNN` or anything with its ``step`` (``rnn.export.ServedRNN``). Returns
-    (z_next [B, Nz], h, c, dead [B] bool); ``dead`` is all False for an M without a death head.
+    (z_next [B, Nz], h, c, dead [B] bool); ``dead`` is all False for an M without a death head. ``alg``: the
+    random generator of :func:`sample_mdn`.
     """
     out, h, c = rnn.step(z, action, restart, h, c)
-    z_next = sample_mdn(out, temperature, seed)
+    z_next = sample_mdn(out, temperature, seed, alg)
     if out.death_logit is None:
         dead = tf.zeros(tf.shape(z_next)[:1], tf.bool)
     else:

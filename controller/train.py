@@ -73,10 +73,9 @@ def initial_mean(cfg: Config, num_params: int) -> np.ndarray | None:
     return read_params(Path(cfg.es.init_from), num_params)[0].astype(np.float64)
 
 
-def settings_of(cfg: Config, num_params: int) -> dict:
-    """The settings a resumed run must share with its stored state (else exit 2). The start mean counts by its
-    content (a digest), so the same best.json reached by another path resumes."""
-    mean0 = initial_mean(cfg, num_params)
+def settings_of(cfg: Config, num_params: int, mean0: np.ndarray | None) -> dict:
+    """The settings a resumed run must share with its stored state (else exit 2). The start mean ``mean0``
+    (:func:`initial_mean`) counts by its content (a digest), so the same best.json reached by another path resumes."""
     init_from = None if mean0 is None else hashlib.sha256(mean0.tobytes()).hexdigest()[:16]
     return {"num_params": num_params, "population_size": cfg.es.population_size, "num_rollouts": cfg.es.num_rollouts,
             "sigma_init": cfg.es.sigma_init, "weight_decay": cfg.es.weight_decay, "seed": cfg.es.seed,
@@ -134,14 +133,15 @@ def train(cfg: Config, out: Path, backend, generations: int | None = None,
         the final state dict.
     """
     num_params = controller_shape(cfg).num_params
-    settings = settings_of(cfg, num_params)  # reads es.init_from: a bad file stops here, before anything is written
+    mean0 = initial_mean(cfg, num_params)  # a bad es.init_from file stops here, before anything is written
+    settings = settings_of(cfg, num_params, mean0)
     out.mkdir(parents=True, exist_ok=True)
     atomic.remove_temp_files(out)
     files = ControllerLayout(out)
     state = load_state(out)
     if state is None:
         es = CMAES(num_params, cfg.es.sigma_init, cfg.es.population_size, cfg.es.weight_decay, seed=cfg.es.seed,
-                   mean_init=initial_mean(cfg, num_params))
+                   mean_init=mean0)
         start_text = f", mean0 from {cfg.es.init_from}" if cfg.es.init_from else ""
         print(f"[controller] CMA-ES: N={num_params}, popsize {es.population_size}, sigma0 {cfg.es.sigma_init}, "
               f"covariance {es.covariance_model}{start_text}", flush=True)

@@ -61,8 +61,9 @@ def test_z_hidden_packing():
     assert len(unpack(p, shape)) == 2
 
 
-def test_one_controller_per_row_equals_loop():
-    shape = ControllerShape("zh", 4, 6, 3)
+@pytest.mark.parametrize("shape", [ControllerShape("zh", 4, 6, 3),  # per row: a product and a sum
+                                   ControllerShape("z_hidden", 4, 6, 3, hidden_units=7)])  # and a batched matmul
+def test_one_controller_per_row_equals_loop(shape):
     rng = np.random.default_rng(4)
     params = rng.normal(size=(5, shape.num_params)).astype(np.float32)
     x = rng.normal(size=(5, shape.input_size)).astype(np.float32)

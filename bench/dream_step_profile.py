@@ -32,6 +32,7 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, help="also write the output to this file")
     args = parser.parse_args(argv)
     from bench.bench_output import Output
+    from bench.host_matmul import matmul_gflops
 
     out = Output(args.out)
 
@@ -98,16 +99,9 @@ def main(argv=None) -> None:
     gflops = args.batch * (flops_lstm + flops_head) / (best[-1] / args.steps) / 1e9
     out.say(f"the whole step: {gflops:.1f} GFLOP/s of M's matmuls")
 
-    a = tf.random.normal([args.batch, rnn.input_size + 512])
-    w = tf.random.normal([rnn.input_size + 512, 4 * 512])
-    matmul = tf.function(tf.matmul)
-    matmul(a, w).numpy()
-    start, reps = time.perf_counter(), 50
-    for _ in range(reps):
-        product = matmul(a, w)
-    product.numpy()
-    rate = reps * 2 * a.shape[0] * a.shape[1] * w.shape[1] / (time.perf_counter() - start) / 1e9
-    out.say(f"the host's fp32 matmul [{args.batch}, {a.shape[1]}] x [{a.shape[1]}, {w.shape[1]}]: {rate:.1f} GFLOP/s")
+    inner, cols = rnn.input_size + 512, 4 * 512
+    out.say(f"the host's fp32 matmul [{args.batch}, {inner}] x [{inner}, {cols}]: "
+            f"{matmul_gflops(args.batch, inner, cols):.1f} GFLOP/s")
     out.save()
 
 

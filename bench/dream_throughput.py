@@ -53,6 +53,7 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, help="also write the output to this file")
     args = parser.parse_args(argv)
     from bench.bench_output import Output
+    from bench.host_matmul import matmul_gflops
 
     out = Output(args.out)  # prints the command and the host: speed figures differ between hosts
 
@@ -99,24 +100,14 @@ def main(argv=None) -> None:
     # The work of a rollout-step is M's two matmuls (the LSTM's [in + Nh, 4 Nh], the head's [Nh, out]); the
     # host's fp32 matmul rate at the generation's batch says how close to the machine the dream runs.
     flops = 2 * (rnn.input_size + args.hidden_size) * 4 * args.hidden_size + 2 * args.hidden_size * rnn.output_size
-    a = tf.random.normal([batch, rnn.input_size + args.hidden_size])
-    w = tf.random.normal([rnn.input_size + args.hidden_size, 4 * args.hidden_size])
-    def matmul_rate(jit_compile: bool) -> float:
-        matmul = tf.function(tf.matmul, jit_compile=jit_compile)
-        matmul(a, w).numpy()
-        start, reps = time.perf_counter(), 50
-        for _ in range(reps):
-            product = matmul(a, w)
-        product.numpy()
-        return reps * 2 * a.shape[0] * a.shape[1] * w.shape[1] / (time.perf_counter() - start) / 1e9
-
-    gflops = matmul_rate(False)
+    inner, cols = rnn.input_size + args.hidden_size, 4 * args.hidden_size
+    gflops = matmul_gflops(batch, inner, cols)
     dream_gflops = max(rates) * flops / 1e9
     out.say(f"dream: {flops / 1e6:.2f} MFLOP per rollout-step, {dream_gflops:.1f} GFLOP/s at the best generation; "
-          f"the host's fp32 matmul [{batch}, {a.shape[1]}] x [{a.shape[1]}, {w.shape[1]}]: {gflops:.1f} GFLOP/s; "
+          f"the host's fp32 matmul [{batch}, {inner}] x [{inner}, {cols}]: {gflops:.1f} GFLOP/s; "
           f"the dream runs at {100 * dream_gflops / gflops:.0f}% of it")
     # The dream's loop is XLA-compiled, so its matmuls are XLA's kernels, not TensorFlow's (oneDNN) op.
-    out.say(f"the same matmul compiled by XLA: {matmul_rate(True):.1f} GFLOP/s")
+    out.say(f"the same matmul compiled by XLA: {matmul_gflops(batch, inner, cols, jit_compile=True):.1f} GFLOP/s")
 
     if args.single:
         env = DoomDreamEnv.from_models(rnn, mu, logvar, temperature=args.temperature)

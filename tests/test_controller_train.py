@@ -44,36 +44,25 @@ def test_train_in_process_writes_contract_files(tmp_path):
     assert float(evals[0]["prev_best_score"]) == pytest.approx(first_mean)
 
 
-class ParamLog(SyntheticBackend):
-    """The synthetic fitness, remembering each generation's candidates."""
+class RolloutLog(SyntheticBackend):
+    """The synthetic fitness, remembering each generation's candidates and their seeds."""
 
     def __init__(self, cfg):
         super().__init__(cfg)
-        self.params = []
+        self.params, self.seeds = [], []
 
     def rollouts(self, params, seeds):
         self.params.append(np.array(params))
-        return super().rollouts(params, seeds)
-
-
-class SeedLog(SyntheticBackend):
-    """The synthetic fitness, remembering each generation's candidate seeds."""
-
-    def __init__(self, cfg):
-        super().__init__(cfg)
-        self.seeds = []
-
-    def rollouts(self, params, seeds):
         self.seeds.append([int(s) for s in seeds])
         return super().rollouts(params, seeds)
 
 
 def test_shared_tracks_give_every_candidate_the_generations_seed(tmp_path):
     cfg = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 2, "es.shared_tracks": True})
-    backend = SeedLog(cfg)
+    backend = RolloutLog(cfg)
     train(cfg, tmp_path / "shared", backend)
     assert [len(set(g)) for g in backend.seeds] == [1, 1] and backend.seeds[0][0] != backend.seeds[1][0]
-    authors = SeedLog(make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 1}))
+    authors = RolloutLog(make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 1}))
     train(authors.cfg, tmp_path / "authors", authors)
     half = len(authors.seeds[0]) // 2
     assert authors.seeds[0][:half] == authors.seeds[0][half:] and len(set(authors.seeds[0])) == half
@@ -100,7 +89,7 @@ def test_init_from_starts_the_mean_at_a_best_json_and_resume_checks_its_content(
     start = np.asarray(json.loads(best.read_text())["params"])
     tuned = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 1, "es.init_from": str(best),
                                          "es.sigma_init": 1e-6})
-    backend = ParamLog(tuned)
+    backend = RolloutLog(tuned)
     train(tuned, tmp_path / "tuned", backend)
     # with a tiny sigma every candidate of the first generation sits on the given mean (rounded to 4 decimals)
     np.testing.assert_allclose(backend.params[0], np.broadcast_to(round_params(start), backend.params[0].shape),
@@ -110,7 +99,7 @@ def test_init_from_starts_the_mean_at_a_best_json_and_resume_checks_its_content(
     copy.write_text(best.read_text())
     longer = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 2, "es.init_from": str(copy),
                                           "es.sigma_init": 1e-6})
-    assert train(longer, tmp_path / "tuned", ParamLog(longer))["generation"] == 2
+    assert train(longer, tmp_path / "tuned", RolloutLog(longer))["generation"] == 2
     other = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 3})
     with pytest.raises(ConfigError, match="init_from"):
         train(other, tmp_path / "tuned", SyntheticBackend(other))
@@ -150,7 +139,7 @@ def test_resume_after_kill9_continues_with_same_cma_state(tmp_path):
     assert g >= 5
     # the next generation the stored state must produce
     expected = round_params(CMAES.from_state(state["cma"]).ask())
-    expected_mean = float(np.mean(-np.sum((expected.astype(np.float64) - 0.5) ** 2, axis=1)))
+    expected_mean = float(np.mean(SyntheticBackend.fitness(expected)))
     done = subprocess.run(_cmd(run, "--es.generations", str(g + 1)), cwd=ROOT, env=ENV, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr

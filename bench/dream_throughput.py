@@ -9,15 +9,13 @@ steps, for timing at a known amount of work.
     flock /tmp/wm-heavy.lock python bench/dream_throughput.py            # batched, compacted (default)
     flock /tmp/wm-heavy.lock python bench/dream_throughput.py --no-compact --single 0
     flock /tmp/wm-heavy.lock python bench/dream_throughput.py --fixed-length 200
+    flock /tmp/wm-heavy.lock python bench/dream_throughput.py --bucket-ratios 0.5,0.75 --single 0   # A/B in turn
 
 Prints rollout-steps/s (steps of live rollouts, i.e. the sum of episode lengths, per second) and seconds per
 generation for the batched path (:class:`controller.dream.BatchedDream`, after one warm-up call that compiles),
-and for ``--single`` episodes run one at a time through :class:`envs.dream.DoomDreamEnv` (extrapolated to a
-generation, labelled so).
-
-Measured 2026-11-25 on the 2-core dev VM (x86_64, TF 2.21 CPU), nothing else running, ``--single 2``:
-batched 26.4-27.7 s/generation, 27,400-28,100 rollout-steps/s (mean length ~735); one at a time 449
-rollout-steps/s, i.e. ~1,690 s/generation extrapolated: the batched dream is ~61x faster.
+each generation beside the host's fp32 matmul rate timed just before and after it, and for ``--single`` episodes
+run one at a time through :class:`envs.dream.DoomDreamEnv` (extrapolated to a generation, labelled so). The
+README's "Throughput" section lists the committed outputs (bench/results/dream_*.txt).
 """
 from __future__ import annotations
 
@@ -43,9 +41,11 @@ def main(argv=None) -> None:
     parser.add_argument("--fixed-length", type=int, default=0, help="ignore death; every rollout runs N steps")
     parser.add_argument("--segment-steps", type=int, default=16, help="steps between compactions")
     parser.add_argument("--min-bucket", type=int, default=16)
+    parser.add_argument("--bucket-ratios", default="0.75",
+                        help="comma-separated bucket ratios of the compaction, timed in turn (e.g. 0.5,0.75)")
     parser.add_argument("--no-compact", action="store_true", help="run all rows until the last rollout ends")
     parser.add_argument("--no-jit", action="store_true", help="plain tf.function graph instead of XLA")
-    parser.add_argument("--repeats", type=int, default=2, help="timed generations after the warm-up")
+    parser.add_argument("--repeats", type=int, default=3, help="timed generations (of each ratio) after the warm-up")
     parser.add_argument("--single", type=int, default=2, help="episodes to time one at a time (0: skip)")
     parser.add_argument("--single-max-steps", type=int, default=300, help="cap of each one-at-a-time episode")
     parser.add_argument("--threads", type=int, default=0, help="TF intra-op threads (0: TF default)")
@@ -80,32 +80,50 @@ def main(argv=None) -> None:
     batch = args.population * args.rollouts
     out.say(f"M: Nz {args.z_size} Nh {args.hidden_size}; generation {args.population} x {args.rollouts} = {batch} "
           f"rollouts; max_steps {max_steps}; tau {args.temperature}; compact {not args.no_compact}; "
-          f"xla {not args.no_jit}; segment_steps {args.segment_steps}; threads "
+          f"xla {not args.no_jit}; segment_steps {args.segment_steps}; min_bucket {args.min_bucket}; threads "
           f"{tf.config.threading.get_intra_op_parallelism_threads() or 'default'}")
 
-    dream = BatchedDream(rnn, mu, logvar, shape, args.temperature, max_steps, segment_steps=args.segment_steps,
-                         compact=not args.no_compact, min_bucket=args.min_bucket, jit_compile=not args.no_jit)
-    start = time.perf_counter()
-    dream.rollout(params, args.rollouts, seed=args.seed)
-    out.say(f"warm-up (trace + compile + one generation): {time.perf_counter() - start:.1f} s")
-    rates = []
-    for rep in range(args.repeats):
-        start = time.perf_counter()
-        result = dream.rollout(params, args.rollouts, seed=args.seed + 1 + rep)
-        seconds = time.perf_counter() - start
-        steps = int(result.lengths.sum())
-        rates.append(steps / seconds)
-        out.say(f"batched: {seconds:.2f} s/generation, {steps / seconds:,.0f} rollout-steps/s "
-              f"(mean length {result.lengths.mean():.0f}, min {result.lengths.min()}, max {result.lengths.max()})")
     # The work of a rollout-step is M's two matmuls (the LSTM's [in + Nh, 4 Nh], the head's [Nh, out]); the
-    # host's fp32 matmul rate at the generation's batch says how close to the machine the dream runs.
+    # host's fp32 matmul rate at the generation's batch says how close to the machine the dream runs. This host's
+    # speed drifts from minute to minute, so each generation is bracketed by the matmul timed just before and
+    # just after it, and compared with their mean.
     flops = 2 * (rnn.input_size + args.hidden_size) * 4 * args.hidden_size + 2 * args.hidden_size * rnn.output_size
     inner, cols = rnn.input_size + args.hidden_size, 4 * args.hidden_size
-    gflops = matmul_gflops(batch, inner, cols)
-    dream_gflops = max(rates) * flops / 1e9
-    out.say(f"dream: {flops / 1e6:.2f} MFLOP per rollout-step, {dream_gflops:.1f} GFLOP/s at the best generation; "
-          f"the host's fp32 matmul [{batch}, {inner}] x [{inner}, {cols}]: {gflops:.1f} GFLOP/s; "
-          f"the dream runs at {100 * dream_gflops / gflops:.0f}% of it")
+    ratios = [float(r) for r in args.bucket_ratios.split(",")]
+    dreams = {}
+    for ratio in ratios:
+        dreams[ratio] = BatchedDream(rnn, mu, logvar, shape, args.temperature, max_steps,
+                                     segment_steps=args.segment_steps, compact=not args.no_compact,
+                                     min_bucket=args.min_bucket, bucket_ratio=ratio, jit_compile=not args.no_jit)
+        start = time.perf_counter()
+        dreams[ratio].rollout(params, args.rollouts, seed=args.seed)
+        out.say(f"bucket ratio {ratio}: warm-up (trace + compile + one generation): {time.perf_counter() - start:.1f} s")
+    rates = {ratio: [] for ratio in ratios}
+    shares = {ratio: [] for ratio in ratios}
+    for rep in range(args.repeats):
+        for ratio, dream in dreams.items():  # in turn, on the same seed
+            before = matmul_gflops(batch, inner, cols)
+            start = time.perf_counter()
+            result = dream.rollout(params, args.rollouts, seed=args.seed + 1 + rep)
+            seconds = time.perf_counter() - start
+            reference = (before + matmul_gflops(batch, inner, cols)) / 2
+            steps = int(result.lengths.sum())
+            rates[ratio].append(steps / seconds)
+            shares[ratio].append(steps / seconds * flops / 1e9 / reference)
+            out.say(f"bucket ratio {ratio}: {seconds:.2f} s/generation, {steps / seconds:,.0f} rollout-steps/s (mean "
+                    f"length {result.lengths.mean():.0f}, min {result.lengths.min()}, max {result.lengths.max()}); "
+                    f"{steps / seconds * flops / 1e9:.1f} GFLOP/s against the matmul's {reference:.1f} around it: "
+                    f"{100 * shares[ratio][-1]:.0f}%")
+    out.say(f"dream: {flops / 1e6:.2f} MFLOP per rollout-step; the host's fp32 matmul [{batch}, {inner}] x "
+            f"[{inner}, {cols}] timed before and after each generation")
+    for ratio in ratios:
+        out.say(f"bucket ratio {ratio}: median {np.median(rates[ratio]):,.0f} rollout-steps/s, median "
+                f"{100 * np.median(shares[ratio]):.0f}% of the matmul around its generation "
+                f"(per generation: {', '.join(f'{100 * x:.0f}%' for x in shares[ratio])})")
+    for ratio in ratios[1:]:
+        paired = [b / a for a, b in zip(rates[ratios[0]], rates[ratio])]
+        out.say(f"bucket ratio {ratio} against {ratios[0]}, generation by generation: "
+                f"{', '.join(f'{x:.2f}x' for x in paired)}")
     # The dream's loop is XLA-compiled, so its matmuls are XLA's kernels, not TensorFlow's (oneDNN) op.
     out.say(f"the same matmul compiled by XLA: {matmul_gflops(batch, inner, cols, jit_compile=True):.1f} GFLOP/s")
 

@@ -183,15 +183,15 @@ def test_batched_agrees_in_distribution_with_one_env():
     params = np.random.default_rng(5).normal(0, 0.5, SHAPE.num_params).astype(np.float32)
     max_steps = 60
     single = one_env_lengths(rnn, params, 100, max_steps, temperature=1.15)
-    # Buckets of 600, 300 and 150 rows: compaction runs, with a third of the branches XLA compiles at min_bucket 4.
-    dream = BatchedDream(rnn, mu, logvar, SHAPE, 1.15, max_steps, segment_steps=4, min_bucket=150)
+    # Buckets of 600, 300 and 150 rows: compaction runs, with a fraction of the branches XLA compiles at min_bucket 4.
+    dream = BatchedDream(rnn, mu, logvar, SHAPE, 1.15, max_steps, segment_steps=4, min_bucket=150, bucket_ratio=0.5)
     batched = dream.rollout(params[None], 600, seed=11).lengths.ravel()
     assert 3 < single.mean() < max_steps - 3 and single.std() > 3, "fixture must give a spread of lengths"
     n, m = len(single), len(batched)
     critical = 1.63 * np.sqrt((n + m) / (n * m))  # KS at alpha = 0.01
     assert ks_statistic(single, batched) < critical, (single.mean(), batched.mean())
     # Not vacuous: the same test tells apart a different temperature.
-    hot = BatchedDream(rnn, mu, logvar, SHAPE, 4.0, max_steps, segment_steps=4, min_bucket=150)
+    hot = BatchedDream(rnn, mu, logvar, SHAPE, 4.0, max_steps, segment_steps=4, min_bucket=150, bucket_ratio=0.5)
     other = hot.rollout(params[None], 600, seed=11).lengths.ravel()
     assert ks_statistic(single, other) > critical, (single.mean(), other.mean())
 
@@ -213,11 +213,11 @@ def test_batched_seeded_runs_repeat_and_seeds_differ():
 @pytest.mark.parametrize("jit", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_compaction_does_not_change_results(jit):
     """Plain graph and XLA (the production path; ~20 s of compiling). Buckets only change how many rows run; the
-    rollouts (and their noise) are the same, exactly."""
+    rollouts (and their noise) are the same, exactly. The default ratio's buckets: 64, 48, 36, 27, 21, 16."""
     rnn = small_rnn(-0.12)
     mu, logvar = initial_z()
     params = np.random.default_rng(1).normal(0, 0.5, (4, SHAPE.num_params)).astype(np.float32)
-    kwargs = dict(segment_steps=4, min_bucket=8, jit_compile=jit)
+    kwargs = dict(segment_steps=4, min_bucket=16, jit_compile=jit)
     compacted = BatchedDream(rnn, mu, logvar, SHAPE, 1.15, 100, compact=True, **kwargs).rollout(params, 16, 9)
     full = BatchedDream(rnn, mu, logvar, SHAPE, 1.15, 100, compact=False, **kwargs).rollout(params, 16, 9)
     assert compacted.lengths.std() > 3  # rollouts end at different times, so buckets really shrink
@@ -244,5 +244,10 @@ def test_bad_input_and_buckets():
         dream.rollout(np.zeros((2, 5), np.float32), 2, seed=0)
     with pytest.raises(ValueError, match="initial_mu"):
         BatchedDream(small_rnn(0.0), mu[:, :2], logvar, SHAPE, 1.15, 10)
-    assert bucket_sizes(1024) == [1024, 512, 256, 128, 64, 32, 16]
-    assert bucket_sizes(24, 4) == [24, 12, 6, 4]
+    with pytest.raises(ValueError, match="bucket_ratio"):
+        BatchedDream(small_rnn(0.0), mu, logvar, SHAPE, 1.15, 10, bucket_ratio=1.0)
+    assert bucket_sizes(1024) == [1024, 768, 576, 432, 324, 243, 183, 138, 104, 78, 59, 45, 34, 26, 20, 16]
+    assert bucket_sizes(1024, ratio=0.5) == [1024, 512, 256, 128, 64, 32, 16]
+    assert bucket_sizes(24, 4, 0.5) == [24, 12, 6, 4]
+    with pytest.raises(ValueError, match="ratio"):
+        bucket_sizes(24, 4, 0.0)

@@ -290,7 +290,13 @@ class MDNRNN(keras.Model):
 
     # ------------------------------------------------------------------ public API
     def step(self, z, action, restart, h, c):
-        """One step: (z [B,Nz], action [B,A], restart [B] float or None, h, c [B,Nh]) -> (MDNOutput, h, c).
+        """One step: (z [B,Nz], action [B,A], restart [B] float or None, h, c [B,Nh]) -> (MDNOutput, h, c):
+        :meth:`lstm_step`, then the head on the new h."""
+        h, c = self.lstm_step(z, action, restart, h, c)
+        return self.head(h), h, c
+
+    def lstm_step(self, z, action, restart, h, c):
+        """The LSTM alone, one step (arguments as :meth:`step`) -> (h, c).
 
         restart = 1 zeroes h and c before the input is consumed (and, Doom, is fed as the restart input).
         """
@@ -300,8 +306,7 @@ class MDNRNN(keras.Model):
             h, c = h * keep, c * keep
         x = self._inputs(z, action, restart)
         x_proj = tf.matmul(x, self.lstm_kernel[:self.input_size]) + self.lstm_bias
-        h, c = self._cell(x_proj, h, c, self.lstm_kernel[self.input_size:])
-        return self.head(h), h, c
+        return self._cell(x_proj, h, c, self.lstm_kernel[self.input_size:])
 
     def unroll(self, z_seq, action_seq, restart_seq=None, h0=None, c0=None):
         """Run over a sequence: z_seq [B,T,Nz], action_seq [B,T,A], restart_seq [B,T] or None, h0, c0 [B,Nh]

@@ -66,6 +66,8 @@ def test_step_is_the_tf1_cell_and_head_layout():
     h_np, c_np = _numpy_tf1_step(m.lstm_kernel.numpy(), m.lstm_bias.numpy(), x, h, c)
     np.testing.assert_allclose(h1, h_np, atol=1e-5)
     np.testing.assert_allclose(c1, c_np, atol=1e-5)
+    for got, want in zip(m.lstm_step(z, a, np.zeros(2, "f"), h, c), (h_np, c_np)):  # the LSTM alone, as in step
+        np.testing.assert_allclose(got, want, atol=1e-5)
     raw = h_np @ m.output_w.numpy() + m.output_b.numpy()
     np.testing.assert_allclose(out.death_logit, raw[:, 0], atol=1e-5)
     body = raw[:, 1:]

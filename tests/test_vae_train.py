@@ -189,3 +189,22 @@ def test_encode_shapes_determinism_and_resume(trained_run, tmp_path):
     again = episodes.load_series(episodes.episode_path(run2 / "series", 1), 4, 1)
     np.testing.assert_array_equal(again["mu"], before["mu"])
     np.testing.assert_array_equal(again["logvar"], before["logvar"])
+
+
+def test_encode_from_the_saved_model_alone(trained_run, tmp_path):
+    """A published run folder has V's SavedModel only: encoding new episodes with it gives the Keras V's numbers."""
+    from vae.encode import encode
+
+    cfg, run, _ = trained_run
+    run2 = tmp_path / "run"
+    shutil.copytree(run, run2)
+    shutil.rmtree(run2 / "series", ignore_errors=True)
+    (run2 / "vae" / "model.keras").unlink()
+    assert encode(cfg, run2, progress=False)["encoded"] == 3
+    model = load_vae(run)
+    for i in range(3):
+        series = episodes.load_series(episodes.episode_path(run2 / "series", i), 4, 1)
+        rollout = episodes.load_rollout(episodes.episode_path(run2 / "rollouts", i), 1)
+        mu, logvar = model.encode(rollout["obs"].astype(np.float32) / 255.0)
+        np.testing.assert_allclose(series["mu"], np.asarray(mu), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(series["logvar"], np.asarray(logvar), rtol=1e-4, atol=1e-5)

@@ -24,7 +24,7 @@ from common.run_layout import RunLayout
 from common.timing import stage_timer
 from envs import episodes
 from envs.data import valid_episode_files
-from vae.export import load_vae
+from vae.export import ServedVAE, load_v
 from vae.model import FRAME_SHAPE, ConvVAE
 
 INITIAL_Z_EPISODES = 1000
@@ -32,14 +32,20 @@ ENCODE_CHUNK = 200  # frames per compiled call (bench/vae_throughput.py)
 ENCODE_JIT = False  # XLA for the encoder: measured no faster than the oneDNN graph on a 2-core CPU
 
 
-def make_encoder_fn(model: ConvVAE, jit_compile: bool = True):
-    """Compiled uint8 frames [ENCODE_CHUNK, 64, 64, 3] -> (mu, logvar) float32 [ENCODE_CHUNK, Nz]."""
+def make_encoder_fn(model: ConvVAE | ServedVAE, jit_compile: bool = True):
+    """Compiled uint8 frames [ENCODE_CHUNK, 64, 64, 3] -> (mu, logvar) float32 [ENCODE_CHUNK, Nz].
+
+    ``model``: the Keras ConvVAE, or V served from its SavedModel alone (a published run folder has only that),
+    whose saved graph runs as it was saved, without XLA."""
+    if isinstance(model, ServedVAE):
+        forward, jit_compile = model.encode, False
+    else:
+        forward = lambda x: model.encoder(x, training=False)  # noqa: E731
 
     @tf.function(jit_compile=jit_compile, reduce_retracing=True, autograph=False,
                  input_signature=[tf.TensorSpec((None, *FRAME_SHAPE), tf.uint8)])
     def encode(frames):
-        mu, logvar = model.encoder(tf.cast(frames, tf.float32) / 255.0, training=False)
-        return mu, logvar
+        return forward(tf.cast(frames, tf.float32) / 255.0)
 
     return encode
 
@@ -108,7 +114,7 @@ def encode(cfg: Config, run_dir: str | os.PathLike, jit_compile: bool = ENCODE_J
     with stage_timer(run_dir, "vae_encode"):
         series_dir.mkdir(parents=True, exist_ok=True)
         atomic.remove_temp_files(series_dir)
-        model = load_vae(run_dir)
+        model = load_v(run_dir)
         if model.z_size != cfg.vae.z_size:
             raise ConfigError(f"V in {run_dir} has Nz {model.z_size}, config says {cfg.vae.z_size}")
         encode_fn = make_encoder_fn(model, jit_compile)

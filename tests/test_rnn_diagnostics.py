@@ -59,3 +59,15 @@ def test_counts_and_nll(tmp_path, death_logit):
 def test_car_model_is_refused(tmp_path):
     with pytest.raises(ValueError, match="death head"):
         diagnose(MDNRNN(NZ, 3, 8, K, predict_death=False), tmp_path, NZ, 3)
+
+
+def test_heldout_bench_scores_each_episode_by_hand(tmp_path):
+    """bench/m_heldout_nll.py steps episodes of different lengths together; each one's NLL is its own."""
+    from bench.m_heldout_nll import episode_nlls
+
+    rng = np.random.default_rng(1)
+    mus = _series(tmp_path, [(12, True), (7, False), (15, False)], rng)
+    bias = rng.normal(0, 0.5, 1 + 3 * K * NZ)
+    got = episode_nlls(_constant_head_rnn(bias), tmp_path, episodes=3)
+    assert got == pytest.approx([_hand_nll(bias, [mu]) for mu in mus], rel=1e-4)
+    assert episode_nlls(_constant_head_rnn(bias), tmp_path / "absent", episodes=3) == []

@@ -208,3 +208,20 @@ def test_encode_from_the_saved_model_alone(trained_run, tmp_path):
         mu, logvar = model.encode(rollout["obs"].astype(np.float32) / 255.0)
         np.testing.assert_allclose(series["mu"], np.asarray(mu), rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(series["logvar"], np.asarray(logvar), rtol=1e-4, atol=1e-5)
+
+
+def test_bench_v_adapt_rebuilds_the_keras_v_from_its_saved_model(trained_run, tmp_path):
+    """bench/v_adapt.py trains a published V, which ships as a SavedModel only: the Keras V it rebuilds from the
+    SavedModel's variables encodes and decodes as the run's Keras V does."""
+    from bench.v_adapt import keras_v
+
+    _, run, _ = trained_run
+    run2 = tmp_path / "run"
+    shutil.copytree(run, run2)
+    (run2 / "vae" / "model.keras").unlink()
+    rebuilt, model = keras_v(run2), load_vae(run)
+    x = np.random.default_rng(0).random((5, 64, 64, 3), np.float32)
+    for got, want in zip(rebuilt.encode(x), model.encode(x)):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-6)
+    z = np.random.default_rng(1).standard_normal((5, model.z_size)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(rebuilt.decode(z)), np.asarray(model.decode(z)), rtol=1e-5, atol=1e-6)

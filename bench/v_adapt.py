@@ -67,10 +67,16 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.to.resolve() == args.run_dir.resolve():
         parser.error("--to must be a copy of --run-dir, not the run itself")
+    from common.config import ConfigError
     from common.run_layout import RunLayout
+    from common.seeds import COLLECTION
 
     if not RunLayout(args.to).vae_dir.is_dir():
         parser.error(f"{args.to} is not a copy of a run (no vae/ folder): cp -r {args.run_dir} {args.to}")
+    try:
+        COLLECTION.check(args.seed, HELD_OUT_OFFSET + args.held_out, "--seed")
+    except ConfigError as err:
+        parser.error(str(err))
     from bench.bench_output import Output
 
     out = Output(args.out)
@@ -80,12 +86,10 @@ def main(argv=None) -> None:
 
     from bench.frame_gap import random_frames
     from common.cli import read_run_config
-    from common.seeds import COLLECTION
     from vae.export import export_saved_model
     from vae.model import kl_loss, make_optimizer, reconstruction_loss, sample_z
 
     cfg = read_run_config(args.run_dir)
-    COLLECTION.check(args.seed, HELD_OUT_OFFSET + args.held_out, "--seed")
     vae = keras_v(args.run_dir)
     original = keras.models.clone_model(vae.encoder)
     original.set_weights(vae.encoder.get_weights())

@@ -25,6 +25,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -84,7 +85,7 @@ def main(argv=None) -> None:
     import numpy as np
     import tensorflow as tf
 
-    from bench.frame_gap import random_frames
+    from bench.frame_gap import frame_losses, random_frames
     from common.cli import read_run_config
     from vae.export import export_saved_model
     from vae.model import kl_loss, make_optimizer, reconstruction_loss, sample_z
@@ -139,14 +140,9 @@ def main(argv=None) -> None:
         return np.concatenate([encoder(tf.constant(x[i:i + 200], tf.float32) / 255.0)[0].numpy()
                                for i in range(0, len(x), 200)])
 
-    def losses(encoder, x):  # V's reconstruction loss per frame, z = mu (as bench/frame_gap.py)
-        mu = codes(encoder, x)
-        return np.concatenate([tf.reduce_sum(tf.square(tf.constant(x[i:i + 200], tf.float32) / 255.0
-                                                       - vae.decoder(mu[i:i + 200])), axis=[1, 2, 3]).numpy()
-                               for i in range(0, len(x), 200)])
-
-    for backend, x in held.items():
-        before, after = losses(original, x), losses(vae.encoder, x)
+    for backend, x in held.items():  # frame_losses: V's reconstruction loss per frame, z = mu
+        before = frame_losses(SimpleNamespace(encode=original, decode=vae.decoder), x)
+        after = frame_losses(vae, x)
         diff = after - before
         kept = codes(original, x)
         shift = codes(vae.encoder, x) - kept

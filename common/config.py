@@ -121,6 +121,8 @@ class ESConfig:
     eval_rollouts: int = _f(1024, "episodes per evaluation of the CMA mean", 1)
     dream: bool = _f(False, "train in M's dream instead of the real environment", None)
     temperature: float = _f(1.0, "dream temperature tau (Doom paper 1.15, code 1.25)")
+    death_logit: float = _f(0.0, "dream: a rollout dies when M's death logit exceeds this (0: the authors' "
+                                 "probability > 0.5; -1: > 0.27, a warier dream)", None)
     seed: int = _f(0, "seed of the ES and of the rollout seeds (Doom 111)")
     shared_tracks: bool = _f(False, "real env: every candidate of a generation plays the same num_rollouts "
                                     "episode seeds (tracks), so their difficulty drops out of the ranking "

@@ -35,7 +35,7 @@ class DreamBackend:
         mu, logvar = load_initial_z(RunLayout(run_dir).initial_z)
         self.cfg = cfg
         self.dream = BatchedDream(load_m(run_dir), mu, logvar, controller_shape(cfg), temperature,
-                                  cfg.env.max_steps)
+                                  cfg.env.max_steps, death_logit=cfg.es.death_logit)
 
     def rollouts(self, params, seeds):
         result = self.dream.rollout(np.asarray(params, np.float32), self.cfg.es.num_rollouts, int(seeds[0]))

@@ -3,7 +3,8 @@
 The fitness function of dream training (ORIGINAL-SPEC §6, DETAILED §5-6). Every rollout of every candidate runs
 in one batch that steps in lockstep: reset draws a start z from the stored initial (mu, logvar) rows, then each
 step C acts on [z, c, h], M consumes (z, a, restart) and ``rnn.model.dream_step`` draws the next z with temperature
-τ; a rollout ends when M's death logit is > 0 (thresholded, τ not applied) or after ``max_steps`` steps. Reward is
+τ; a rollout ends when M's death logit is > 0 (thresholded, τ not applied; ``death_logit`` moves the threshold) or
+after ``max_steps`` steps. Reward is
 1 per step including the terminal one, so a rollout's return equals its length. These are the semantics of
 :class:`envs.dream.DoomDreamEnv`, with the same ``dream_step``, so the two agree in distribution (tests).
 
@@ -62,11 +63,12 @@ class BatchedDream:
         min_bucket: the smallest bucket; below it compaction is not worth a branch.
         bucket_ratio: each bucket holds this fraction of the next larger one (:func:`bucket_sizes`).
         jit_compile: compile with XLA (about 2x faster on CPU than the plain graph at 1024 rows).
+        death_logit: a rollout dies when M's death logit exceeds it (the authors' 0: probability > 0.5).
     """
 
     def __init__(self, rnn, initial_mu, initial_logvar, shape: ControllerShape, temperature: float,
                  max_steps: int = 2100, *, segment_steps: int = 16, compact: bool = True, min_bucket: int = 16,
-                 bucket_ratio: float = 0.75, jit_compile: bool = True):
+                 bucket_ratio: float = 0.75, jit_compile: bool = True, death_logit: float = 0.0):
         if getattr(rnn, "predict_death", True) is False:
             raise ValueError("BatchedDream needs an M with a death head (rnn.predict_death=True, Doom)")
         mu = np.asarray(initial_mu, np.float32)
@@ -85,6 +87,7 @@ class BatchedDream:
         self.compact = bool(compact)
         self.min_bucket = int(min_bucket)
         self.bucket_ratio = float(bucket_ratio)
+        self.death_logit = float(death_logit)
         self.z_size = mu.shape[1]
         self.hidden_size = int(rnn.hidden_size)
         self.action_size = int(rnn.action_size)
@@ -138,7 +141,7 @@ class BatchedDream:
             restart = tf.fill([size], tf.cast(tf.equal(t, 0), tf.float32))
             seed = tf.random.experimental.stateless_fold_in(key, t)
             z, h, c, died = dream_step(self.rnn, z, tf.cast(action, tf.float32), restart, h, c, temperature, seed,
-                                       self._alg)
+                                       self._alg, self.death_logit)
             # Every step of a live rollout earns reward 1, the terminal one included; death is thresholded.
             length = length + tf.cast(alive, tf.int32)
             alive = alive & ~died & (t + 1 < self.max_steps)

@@ -97,26 +97,28 @@ def sample_mdn(out: MDNOutput, temperature, seed, alg: str = "auto_select") -> t
     return chosen_mean + tf.exp(chosen_logstd) * tf.sqrt(tau[..., 0] if tau.shape.rank else tau) * eps
 
 
-def death_from_logit(death_logit) -> tf.Tensor:
-    """done = predicted probability > 0.5, i.e. logit > 0 (thresholded, never sampled; τ not applied)."""
-    return tf.convert_to_tensor(death_logit) > 0.0
+def death_from_logit(death_logit, threshold: float = 0.0) -> tf.Tensor:
+    """done = death logit > ``threshold`` (thresholded, never sampled; τ not applied). The authors' 0 is predicted
+    probability > 0.5; a lower threshold is a warier dream (``es.death_logit``)."""
+    return tf.convert_to_tensor(death_logit) > threshold
 
 
-def dream_step(rnn, z, action, restart, h, c, temperature, seed, alg: str = "auto_select"):
+def dream_step(rnn, z, action, restart, h, c, temperature, seed, alg: str = "auto_select",
+               death_logit: float = 0.0):
     """One step of M's dream (DoomRNN): M consumes (z, action, restart), the next z is sampled at τ
     (:func:`sample_mdn`) and death is thresholded (:func:`death_from_logit`, τ not applied).
 
     The one dream step of the project: the dream env, the batched dream, the dream video and the dream viewer all
     call it. ``rnn`` is an :class:`MDNRNN` or anything with its ``step`` (``rnn.export.ServedRNN``). Returns
     (z_next [B, Nz], h, c, dead [B] bool); ``dead`` is all False for an M without a death head. ``alg``: the
-    random generator of :func:`sample_mdn`.
+    random generator of :func:`sample_mdn`; ``death_logit``: the threshold of :func:`death_from_logit`.
     """
     out, h, c = rnn.step(z, action, restart, h, c)
     z_next = sample_mdn(out, temperature, seed, alg)
     if out.death_logit is None:
         dead = tf.zeros(tf.shape(z_next)[:1], tf.bool)
     else:
-        dead = tf.reshape(death_from_logit(out.death_logit), tf.shape(z_next)[:1])
+        dead = tf.reshape(death_from_logit(out.death_logit, death_logit), tf.shape(z_next)[:1])
     return z_next, h, c, dead
 
 

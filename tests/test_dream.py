@@ -237,6 +237,29 @@ def test_truncation_accounting_at_max_steps():
     np.testing.assert_array_equal(one.lengths, np.ones((2, 2)))
 
 
+def test_death_logit_moves_the_death_threshold():
+    """es.death_logit: the same M, whose death logit is about -50, never dies at the authors' threshold 0 and dies
+    on the first step at -100."""
+    mu, logvar = initial_z()
+    params = np.zeros((2, SHAPE.num_params), np.float32)
+    rnn = small_rnn(-50.0)
+    authors = BatchedDream(rnn, mu, logvar, SHAPE, 1.15, 20, jit_compile=False).rollout(params, 3, seed=0)
+    np.testing.assert_array_equal(authors.lengths, np.full((2, 3), 20))
+    wary = BatchedDream(rnn, mu, logvar, SHAPE, 1.15, 20, jit_compile=False, death_logit=-100.0)
+    np.testing.assert_array_equal(wary.rollout(params, 3, seed=0).lengths, np.ones((2, 3)))
+
+
+def test_dream_backend_reads_death_logit_from_the_config(run_dir):
+    """The training dream (controller.backends.DreamBackend) takes the threshold from es.death_logit."""
+    from common.config import make_config
+    from controller.backends import DreamBackend
+
+    sizes = {"vae.z_size": Z, "rnn.hidden_size": H, "controller.inputs": "zch", "controller.use_bias": False}
+    assert DreamBackend(make_config("doom", "tiny", sizes), run_dir, 1.15).dream.death_logit == 0.0
+    wary = DreamBackend(make_config("doom", "tiny", {**sizes, "es.death_logit": -1.0}), run_dir, 1.15)
+    assert wary.dream.death_logit == -1.0
+
+
 def test_bad_input_and_buckets():
     mu, logvar = initial_z()
     dream = BatchedDream(small_rnn(0.0), mu, logvar, SHAPE, 1.15, 10)

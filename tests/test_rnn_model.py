@@ -251,6 +251,9 @@ def test_sampling_is_reproducible_from_the_seed():
 def test_death_threshold_is_logit_above_zero():
     np.testing.assert_array_equal(death_from_logit(tf.constant([-1.0, -1e-6, 0.0, 1e-6, 3.0])),
                                   [False, False, False, True, True])
+    # es.death_logit moves the threshold: -1 is probability > 1 / (1 + e) = 0.27.
+    np.testing.assert_array_equal(death_from_logit(tf.constant([-1.5, -1.0, -0.5, 0.5]), -1.0),
+                                  [False, False, True, True])
 
 
 @pytest.mark.parametrize("predict_death", [False, True])

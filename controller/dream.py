@@ -4,9 +4,9 @@ The fitness function of dream training (ORIGINAL-SPEC §6, DETAILED §5-6). Ever
 in one batch that steps in lockstep: reset draws a start z from the stored initial (mu, logvar) rows, then each
 step C acts on [z, c, h], M consumes (z, a, restart) and ``rnn.model.dream_step`` draws the next z with temperature
 τ; a rollout ends when M's death logit is > 0 (thresholded, τ not applied; ``death_logit`` moves the threshold) or
-after ``max_steps`` steps. Reward is
-1 per step including the terminal one, so a rollout's return equals its length. These are the semantics of
-:class:`envs.dream.DoomDreamEnv`, with the same ``dream_step``, so the two agree in distribution (tests).
+after ``max_steps`` steps. Reward is 1 per step including the terminal one, so a rollout's return equals its length.
+These are the semantics of :class:`envs.dream.DoomDreamEnv`, with the same ``dream_step``, so the two agree in
+distribution (tests).
 
 Speed: the loop runs inside one XLA-compiled ``tf.function``. Rollouts that died stop costing compute: every
 ``segment_steps`` steps the alive rows are gathered to the front and the next segment runs on the smallest

@@ -64,11 +64,10 @@ def main(argv=None) -> int:
     model = ConvVAE(args.z_size)
     frames = tf.random.uniform([args.batch, 64, 64, 3], seed=0)
     # Each layer's input: the encoder's from the frames, the decoder's from a random z.
-    inputs, first = {}, None
+    inputs, first = {}, model.encoder.layers[1].name
     h = frames
     for layer in model.encoder.layers[1:]:
         inputs[layer.name] = h
-        first = first or layer.name
         if not layer.name.startswith("enc_fc"):
             h = layer(h)
     h = tf.random.normal([args.batch, args.z_size], seed=1)
@@ -95,7 +94,7 @@ def main(argv=None) -> int:
             sources = ([x] if needs_input_grad else []) + layer.trainable_weights
             return [tf.reduce_sum(g) for g in tape.gradient(loss, sources)]
 
-        output_shape = layer(x).shape
+        output_shape = layer.compute_output_shape(x.shape)
         passes = 3 if needs_input_grad else 2
         gflop = 2 * multiply_adds(layer, x.shape, output_shape) * args.batch * passes / 1e9
         ms = float(np.median([time_ms(step, args.repeats) for _ in range(3)]))

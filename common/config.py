@@ -269,7 +269,7 @@ PRESETS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
         # and round 2's C scored 689.0 on the validation seeds (reports/results/doom-no-holds); with them, one round
         # gave a solved C (doom-iter1). 5,200 first-pass episodes instead of 1,300 gave better first Cs (paired +28.8
         # and +127.5 on the validation seeds, reports/results/doom-data-scale); M trains the paper's 20 epochs of them
-        # (2,060 steps), not 30, to keep the one command near 3 h on 2 cores.
+        # (2,060 steps), not 30, which shortens M by a third.
         "doom": {"collect": dict(episodes=5200, long_holds=1200), "vae": dict(max_episodes=1000),
                  "rnn": dict(epochs=20, batch_size=32), "es": dict(generations=20, eval_every=10),
                  "iterate": dict(rounds=2, episodes=600, rnn_steps=450)},

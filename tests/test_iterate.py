@@ -66,15 +66,16 @@ def test_a_round_is_not_built_from_an_unfinished_pass(tmp_path):
 
 
 def test_each_round_is_a_block_of_the_reproduce_plan(tmp_path):
-    blocks = iterate.round_blocks(make_config("doom", "small"), tmp_path)
+    blocks = iterate.round_blocks(make_config("doom", "small", {"iterate.rounds": 2}), tmp_path)
     assert [b.label for b in blocks] == ["round1/", "round2/"]
     assert [b.run_dir for b in blocks] == [tmp_path / "round1", tmp_path / "round2"]
     assert "report" not in [s.name for s in blocks[0].stages] and blocks[1].stages[-1].name == "report"
     assert iterate.round_blocks(make_config("doom", "paper"), tmp_path) == []  # the authors: no rounds
+    assert iterate.round_blocks(make_config("doom", "small"), tmp_path) == []  # nor the small preset (config.py)
 
 
 def test_reproduce_refuses_flags_the_rounds_set_themselves():
-    cfg = make_config("doom", "small")
+    cfg = make_config("doom", "small", {"iterate.rounds": 2})
     with pytest.raises(ConfigError, match="its own config.json"):
         iterate.check_overrides(cfg, ["--collect.episodes", "5000"])
     iterate.check_overrides(cfg, ["--es.generations", "5"])  # any other flag passes on to every stage

@@ -403,7 +403,7 @@ def test_reproduce_plan_matches_the_pipeline(tmp_path):
                     "controller evaluate", "controller evaluate --dream", "reports make"]
     # Two rounds of iterative training: the first pass and round 1 end at their validation scores, round 2 (in
     # <run>/round2) with the final test scores and the report.
-    blocks = plan(make_config("doom", "small"), tmp_path)
+    blocks = plan(make_config("doom", "small", {"iterate.rounds": 2}), tmp_path)
     assert [b.run_dir for b in blocks] == [tmp_path, tmp_path / "round1", tmp_path / "round2"]
     names = [[s.name for s in b.stages] for b in blocks]
     assert names[0] == ["collect", "vae_train", "vae_encode", "rnn_train", "controller_train", "validate",

@@ -10,6 +10,8 @@ per group of episodes of the run's ``rollouts/``, with its standard error over f
 
 Loss on the agent's episodes well above the held-out random ones says V should be retrained on the agents' data;
 equal losses say it need not be.
+``--range FIRST END`` scores one given range of episodes instead, so that two Vs of one run's data are compared on
+the same episodes.
 
     python bench/v_data_gap.py --run-dir runs/doom-small/round2 --out bench/results/v_data_gap.txt
 """
@@ -49,6 +51,8 @@ def main(argv=None) -> None:
     parser.add_argument("--run-dir", type=Path, required=True, help="a Doom run folder or round with V and rollouts/")
     parser.add_argument("--episodes", type=int, default=24, help="episodes per group, evenly spaced")
     parser.add_argument("--every", type=int, default=5, help="every N-th frame of an episode")
+    parser.add_argument("--range", type=int, nargs=2, metavar=("FIRST", "END"),
+                        help="score episodes FIRST..END-1 as one group instead (e.g. ones no V compared trained on)")
     parser.add_argument("--out", type=Path, help="also write the figures to this file (bench/results/...)")
     args = parser.parse_args(argv)
     from bench.bench_output import Output
@@ -63,10 +67,14 @@ def main(argv=None) -> None:
     from vae.export import load_v
 
     cfg = read_run_config(args.run_dir)
+    if args.range and not 0 <= args.range[0] < args.range[1] <= cfg.collect.episodes:
+        print(f"error: --range must lie within the run's 0..{cfg.collect.episodes} episodes", file=sys.stderr)
+        sys.exit(2)
     vae = load_v(args.run_dir)
     rollouts = RunLayout(args.run_dir).rollouts
     out.say(f"V of {args.run_dir}; {args.episodes} episodes per group, every {args.every}th frame")
-    for label, first, end in groups(args.run_dir):
+    chosen = [("episodes of --range", *args.range)] if args.range else groups(args.run_dir)
+    for label, first, end in chosen:
         picks = np.unique(np.linspace(first, end - 1, min(args.episodes, end - first)).round().astype(int))
         obs = [episodes.load_rollout(episodes.episode_path(rollouts, int(i)), cfg.env.action_size)["obs"]
                for i in picks]

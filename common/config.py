@@ -123,6 +123,10 @@ class ESConfig:
     temperature: float = _f(1.0, "dream temperature tau (Doom paper 1.15, code 1.25)")
     death_logit: float = _f(0.0, "dream: a rollout dies when M's death logit exceeds this (0: the authors' "
                                  "probability > 0.5; -1: > 0.27, a warier dream)", None)
+    dream_models: str = _f("", "dream: comma-separated run folders whose M joins this run's M (an ensemble dream; "
+                               "each folder must hold this run's V file); every candidate's rollouts are split "
+                               "evenly across the Ms, so C cannot win by one M's flaws; empty: this run's M alone",
+                           None)
     seed: int = _f(0, "seed of the ES and of the rollout seeds (Doom 111)")
     shared_tracks: bool = _f(False, "real env: every candidate of a generation plays the same num_rollouts "
                                     "episode seeds (tracks), so their difficulty drops out of the ranking "
@@ -370,6 +374,8 @@ def validate(cfg: Config) -> Config:
         raise ConfigError("rnn.sequence_length must be at least 2")
     if cfg.env.doom_skill > 5:
         raise ConfigError(f"env.doom_skill must be in 1..5, got {cfg.env.doom_skill}")
+    if cfg.es.dream_models and not cfg.es.dream:
+        raise ConfigError("es.dream_models: Ms that share the dream; set es.dream (--dream) too")
     if cfg.es.temperature <= 0:
         raise ConfigError(f"es.temperature must be > 0, got {cfg.es.temperature}")
     if not 0 < cfg.rnn.decay_rate <= 1:

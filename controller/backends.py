@@ -8,6 +8,7 @@ or a synthetic quadratic (tests, smoke runs). Every backend has
 from __future__ import annotations
 
 import functools
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,9 @@ class DreamBackend:
 
     The whole generation shares one seed (the first of the generation's seeds); the batched dream derives every
     row's noise from it, so the authors' "candidates i and i+P/2 share a seed" pairing does not apply here.
+
+    With ``es.dream_models`` (an ensemble dream) every M of the list and this run's own play their even share of
+    each candidate's rollouts (:func:`split_rollouts`), each with its own seed, and fitness averages them all.
     """
 
     def __init__(self, cfg: Config, run_dir: Path, temperature: float):
@@ -34,19 +38,51 @@ class DreamBackend:
             raise ConfigError("the dream needs an M with a death head (Doom); CarRacing trains in the real env")
         mu, logvar = load_initial_z(RunLayout(run_dir).initial_z)
         self.cfg = cfg
-        self.dream = BatchedDream(load_m(run_dir), mu, logvar, controller_shape(cfg), temperature,
-                                  cfg.env.max_steps, death_logit=cfg.es.death_logit)
+        self.dreams = [BatchedDream(load_m(folder), mu, logvar, controller_shape(cfg), temperature,
+                                    cfg.env.max_steps, death_logit=cfg.es.death_logit)
+                       for folder in dream_model_folders(cfg, run_dir)]
+
+    def _play(self, params, num_rollouts: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        results = [dream.rollout(params, count, seed + k)
+                   for k, (dream, count) in enumerate(zip(self.dreams, split_rollouts(num_rollouts, len(self.dreams))))
+                   if count]
+        return (np.concatenate([r.returns for r in results], axis=1),
+                np.concatenate([r.lengths for r in results], axis=1))
 
     def rollouts(self, params, seeds):
-        result = self.dream.rollout(np.asarray(params, np.float32), self.cfg.es.num_rollouts, int(seeds[0]))
-        return result.returns, result.lengths
+        return self._play(np.asarray(params, np.float32), self.cfg.es.num_rollouts, int(seeds[0]))
 
     def evaluate(self, params, seeds):
-        result = self.dream.rollout(np.asarray(params, np.float32)[None], len(seeds), int(seeds[0]))
-        return result.returns[0], result.lengths[0]
+        returns, lengths = self._play(np.asarray(params, np.float32)[None], len(seeds), int(seeds[0]))
+        return returns[0], lengths[0]
 
     def close(self):
         pass
+
+
+def split_rollouts(num_rollouts: int, num_models: int) -> list[int]:
+    """Each M's share of ``num_rollouts``: as even as can be, the first Ms take the remainder."""
+    return [num_rollouts // num_models + (k < num_rollouts % num_models) for k in range(num_models)]
+
+
+def dream_model_folders(cfg: Config, run_dir: Path) -> list[Path]:
+    """The run folders whose M plays the dream: ``run_dir`` first, then ``es.dream_models``. Every one must hold
+    the V file of ``run_dir`` (byte for byte): an M trained on another V reads other latents (ConfigError)."""
+    folders = [Path(run_dir)] + [Path(f) for f in cfg.es.dream_models.split(",") if f.strip()]
+    if len(folders) == 1:
+        return folders
+    digests = []
+    for folder in folders:
+        path = RunLayout(folder).vae_model
+        if not path.is_file():
+            raise ConfigError(f"es.dream_models: {path} does not exist; each ensemble M's run needs the V it "
+                              f"was trained on")
+        digests.append(hashlib.sha256(path.read_bytes()).hexdigest())
+    others = [str(f) for f, d in zip(folders, digests) if d != digests[0]]
+    if others:
+        raise ConfigError(f"es.dream_models: {', '.join(others)} hold another V than {run_dir}; an ensemble's Ms "
+                          f"must read the same latents")
+    return folders
 
 
 def episode_tasks(params, seeds, chunk: int) -> list[tuple[np.ndarray, list[int]]]:

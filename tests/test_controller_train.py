@@ -82,6 +82,16 @@ def test_resume_refuses_another_track_rule_and_reads_older_states(tmp_path):
     assert train(longer, tmp_path, SyntheticBackend(longer))["generation"] == 2
 
 
+def test_resume_refuses_another_dream_ensemble(tmp_path):
+    """es.dream_models is part of what a resumed dream run must share."""
+    cfg = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 1, "es.dream": True})
+    train(cfg, tmp_path, SyntheticBackend(cfg))
+    ensemble = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 2, "es.dream": True,
+                                            "es.dream_models": "runs/other"})
+    with pytest.raises(ConfigError, match="dream_models"):
+        train(ensemble, tmp_path, SyntheticBackend(ensemble))
+
+
 def test_init_from_starts_the_mean_at_a_best_json_and_resume_checks_its_content(tmp_path):
     cfg = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 1})
     train(cfg, tmp_path / "first", SyntheticBackend(cfg))

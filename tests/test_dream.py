@@ -255,9 +255,51 @@ def test_dream_backend_reads_death_logit_from_the_config(run_dir):
     from controller.backends import DreamBackend
 
     sizes = {"vae.z_size": Z, "rnn.hidden_size": H, "controller.inputs": "zch", "controller.use_bias": False}
-    assert DreamBackend(make_config("doom", "tiny", sizes), run_dir, 1.15).dream.death_logit == 0.0
+    assert DreamBackend(make_config("doom", "tiny", sizes), run_dir, 1.15).dreams[0].death_logit == 0.0
     wary = DreamBackend(make_config("doom", "tiny", {**sizes, "es.death_logit": -1.0}), run_dir, 1.15)
-    assert wary.dream.death_logit == -1.0
+    assert wary.dreams[0].death_logit == -1.0
+
+
+def test_split_rollouts_is_even_and_keeps_the_count():
+    from controller.backends import split_rollouts
+
+    assert split_rollouts(16, 1) == [16]
+    assert split_rollouts(16, 2) == [8, 8]
+    assert split_rollouts(5, 2) == [3, 2]
+    assert split_rollouts(1, 3) == [1, 0, 0]
+
+
+def test_ensemble_dream_splits_each_candidates_rollouts_across_the_ms(run_dir, tmp_path):
+    """es.dream_models: run_dir's M never dies and the second M (same V file) kills on the first step, so the first
+    half of every candidate's rollouts lasts max_steps and the second half 1 step; fitness is their mean."""
+    import shutil
+
+    from common.config import ConfigError, make_config
+    from controller.backends import DreamBackend
+
+    other = tmp_path / "other"
+    (other / "rnn").mkdir(parents=True)
+    small_rnn(+5.0).save(other / "rnn" / "model.keras")
+    (other / "vae").mkdir()
+    shutil.copy(run_dir / "vae" / "model.keras", other / "vae" / "model.keras")
+    sizes = {"vae.z_size": Z, "rnn.hidden_size": H, "controller.inputs": "zch", "controller.use_bias": False,
+             "env.max_steps": 20, "es.num_rollouts": 4, "es.dream": True}
+    backend = DreamBackend(make_config("doom", "tiny", {**sizes, "es.dream_models": str(other)}), run_dir, 1.15)
+    params = np.zeros((3, SHAPE.num_params), np.float32)
+    returns, lengths = backend.rollouts(params, [7, 8, 9])
+    np.testing.assert_array_equal(lengths, np.tile([20, 20, 1, 1], (3, 1)))
+    np.testing.assert_array_equal(returns.mean(axis=1), np.full(3, 10.5))
+    returns, _ = backend.evaluate(params[0], [1, 2, 3])
+    np.testing.assert_array_equal(returns, [20, 20, 1])
+    # An M trained on another V reads other latents: refused before any rollout.
+    ConvVAE(z_size=Z).save(other / "vae" / "model.keras")
+    with pytest.raises(ConfigError, match="another V"):
+        DreamBackend(make_config("doom", "tiny", {**sizes, "es.dream_models": str(other)}), run_dir, 1.15)
+    with pytest.raises(ConfigError, match="does not exist"):
+        DreamBackend(make_config("doom", "tiny", {**sizes, "es.dream_models": str(tmp_path / "none")}), run_dir,
+                     1.15)
+    with pytest.raises(ConfigError, match="es.dream"):
+        make_config("doom", "tiny", {**sizes, "es.dream": False, "es.dream_models": str(other)})
 
 
 def test_bad_input_and_buckets():

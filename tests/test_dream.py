@@ -292,7 +292,7 @@ def test_ensemble_dream_splits_each_candidates_rollouts_across_the_ms(run_dir, t
     returns, _ = backend.evaluate(params[0], [1, 2, 3])
     np.testing.assert_array_equal(returns, [20, 20, 1])
     # An M trained on another V reads other latents: refused before any rollout.
-    ConvVAE(z_size=Z).save(other / "vae" / "model.keras")
+    ConvVAE(z_size=Z, seed=1).save(other / "vae" / "model.keras")
     with pytest.raises(ConfigError, match="another V"):
         DreamBackend(make_config("doom", "tiny", {**sizes, "es.dream_models": str(other)}), run_dir, 1.15)
     with pytest.raises(ConfigError, match="does not exist"):

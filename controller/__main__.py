@@ -41,7 +41,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     _add_mode_flags(p)
     p = cli.add_command(sub, "evaluate", "score C over evaluate.episodes episodes with seeds evaluate.seed.. "
                                          "(real game, or --dream), or write one episode as a video (--video)",
-                        ("evaluate.*", "es.temperature", "es.dream", "es.death_logit", "es.dream_models"),
+                        ("evaluate.*", "es.temperature", "es.dream"),
                         aliases={"--episodes": "evaluate.episodes", "--seed": "evaluate.seed",
                                  "--temperature": "es.temperature", "--split": "evaluate.split"}, argv=argv)
     _add_mode_flags(p)

@@ -18,7 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-AUTHORS = Path(__file__).resolve().parents[1] / "reports" / "reference" / "doomrnn_initial_z.json"
+from common.run_layout import RunLayout  # noqa: E402
+from reports.published import REFERENCE_DIR  # noqa: E402
+
+AUTHORS = REFERENCE_DIR / "doomrnn_initial_z.json"
 
 
 def authors_initial_z():
@@ -52,7 +55,8 @@ def main(argv=None) -> int:
     sources = [("authors' V (reports/reference/doomrnn_initial_z.json)", authors_initial_z())]
     for run in args.runs:
         try:
-            sources.append((f"{run}/series/initial_z.npz", load_initial_z(run / "series" / "initial_z.npz")))
+            path = RunLayout(run).initial_z
+            sources.append((str(path), load_initial_z(path)))
         except ConfigError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

@@ -81,7 +81,7 @@ def settings_of(cfg: Config, num_params: int, mean0: np.ndarray | None) -> dict:
             "sigma_init": cfg.es.sigma_init, "weight_decay": cfg.es.weight_decay, "seed": cfg.es.seed,
             "dream": cfg.es.dream, "temperature": cfg.es.temperature if cfg.es.dream else None,
             "inputs": cfg.controller.inputs, "shared_tracks": cfg.es.shared_tracks,
-            "init_from": init_from, "dream_models": (cfg.es.dream_models or None) if cfg.es.dream else None}
+            "init_from": init_from, "dream_models": cfg.es.dream_models or None}  # validate: only with es.dream
 
 
 def load_state(out: Path) -> dict | None:

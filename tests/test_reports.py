@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench import v_latent_use
 from common.cli import save_run_config
 from common.config import make_config
 from common.run_layout import RunLayout
@@ -312,7 +313,7 @@ def test_published_numbers_carry_sources():
 def test_reference_curves_are_copies_of_the_shared_ones():
     shared = ROOT.parent / "shared" / "reference"
     copies = [*published.reference_curve_files("carracing"), *published.reference_curve_files("doom"),
-              published.REFERENCE_DIR / "doomrnn_initial_z.json"]  # the last one read by bench/v_latent_use.py
+              v_latent_use.AUTHORS]
     for path in copies:
         assert path.exists(), path
         if shared.is_dir():

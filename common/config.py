@@ -132,6 +132,10 @@ class ESConfig:
                                     "episode seeds (tracks), so their difficulty drops out of the ranking "
                                     "(bench/track_variance.py); false: the authors' pairs (candidates i and i + P/2 "
                                     "share a seed)", None)
+    negative_streak: int = _f(0, "real env, training rollouts only: end an episode after more than N steps in a row "
+                                 "of negative reward (no new tile; Tang et al. 2020's attention agent: 20); the "
+                                 "CMA mean's evaluations and every score play whole episodes; 0: the authors' whole "
+                                 "episodes")
     init_from: str = _f("", "a controller's best.json whose params are the first CMA mean (fine-tuning a trained "
                             "C); empty: zeros, as the authors", None)
     workers: int = _f(2, "real-environment worker processes", 1)
@@ -374,6 +378,8 @@ def validate(cfg: Config) -> Config:
         raise ConfigError("rnn.sequence_length must be at least 2")
     if cfg.env.doom_skill > 5:
         raise ConfigError(f"env.doom_skill must be in 1..5, got {cfg.env.doom_skill}")
+    if cfg.es.negative_streak and cfg.es.dream:
+        raise ConfigError("es.negative_streak cuts real-env training rollouts; the dream (es.dream) has none")
     if cfg.es.dream_models and not cfg.es.dream:
         raise ConfigError("es.dream_models: Ms that share the dream; set es.dream (--dream) too")
     if cfg.es.temperature <= 0:

@@ -110,13 +110,14 @@ class Agent:
 
         return act
 
-    def play(self, params, seeds, backend: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def play(self, params, seeds, backend: str | None = None, negative_streak: int = 0
+             ) -> tuple[np.ndarray, np.ndarray]:
         """Episodes ``seeds`` [B] played at once by the controllers ``params`` [B, N] (one row each) in an
         :class:`envs.vector.EpisodeBatch` of ``backend`` (default env.backend); returns (returns [B], lengths [B]).
-        V, M and C run once per step for all rows."""
+        V, M and C run once per step for all rows. ``negative_streak``: see EpisodeBatch (training rollouts)."""
         from envs.vector import EpisodeBatch
 
-        batch = EpisodeBatch(self.cfg, seeds, backend)
+        batch = EpisodeBatch(self.cfg, seeds, backend, negative_streak=negative_streak)
         try:
             state = self._start(params, seeds)
             frames = batch.reset()
@@ -143,9 +144,10 @@ class Agent:
                 return total, steps
 
     def rollouts(self, task) -> tuple[list[float], list[int]]:
-        """Worker entry: task = (params [k, N], seeds [k]), one row per episode -> (returns [k], lengths [k])."""
-        params, seeds = task
-        returns, lengths = self.play(params, seeds)
+        """Worker entry: task = (params [k, N], seeds [k], negative_streak), one row per episode -> (returns [k],
+        lengths [k])."""
+        params, seeds, negative_streak = task
+        returns, lengths = self.play(params, seeds, negative_streak=negative_streak)
         return [float(r) for r in returns], [int(n) for n in lengths]
 
 

@@ -85,17 +85,18 @@ def dream_model_folders(cfg: Config, run_dir: Path) -> list[Path]:
     return folders
 
 
-def episode_tasks(params, seeds, chunk: int) -> list[tuple[np.ndarray, list[int]]]:
+def episode_tasks(params, seeds, chunk: int, negative_streak: int = 0) -> list[tuple[np.ndarray, list[int], int]]:
     """One row per episode, cut into tasks of at most ``chunk`` rows (what one worker plays at once, batched).
 
     Args:
         params: [E, N] the controller of each episode.
         seeds: [E] the episode seeds.
+        negative_streak: the training-only episode cut (es.negative_streak; 0: whole episodes).
     Returns:
-        tasks (params [k, N], seeds [k]), k <= chunk, in row order.
+        tasks (params [k, N], seeds [k], negative_streak), k <= chunk, in row order.
     """
     params, seeds = np.asarray(params, np.float32), [int(s) for s in seeds]
-    return [(params[i:i + chunk], seeds[i:i + chunk]) for i in range(0, len(seeds), chunk)]
+    return [(params[i:i + chunk], seeds[i:i + chunk], int(negative_streak)) for i in range(0, len(seeds), chunk)]
 
 
 class TaskBackend:
@@ -107,10 +108,11 @@ class TaskBackend:
     def map(self, tasks):  # pragma: no cover - defined by the executors
         raise NotImplementedError
 
-    def episodes(self, params, seeds) -> tuple[np.ndarray, np.ndarray]:
+    def episodes(self, params, seeds, negative_streak: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """One episode per row: params [E, N] with seeds [E] -> (returns [E], lengths [E]) float64, in row order
-        (what rollouts and evaluate play; the benches play their own rows through it)."""
-        results = self.map(episode_tasks(params, seeds, self.cfg.env.vector_envs))
+        (what rollouts and evaluate play; the benches play their own rows through it). Only CMA-ES's training
+        rollouts pass ``negative_streak`` (es.negative_streak); evaluations play whole episodes."""
+        results = self.map(episode_tasks(params, seeds, self.cfg.env.vector_envs, negative_streak))
         return (np.concatenate([r for r, _ in results]).astype(np.float64),
                 np.concatenate([n for _, n in results]).astype(np.float64))
 
@@ -119,7 +121,7 @@ class TaskBackend:
         params = np.asarray(params, np.float32)
         rows = np.repeat(params, rollouts, axis=0)
         row_seeds = [s for seed in seeds for s in episode_seeds(seed, rollouts)]
-        returns, lengths = self.episodes(rows, row_seeds)
+        returns, lengths = self.episodes(rows, row_seeds, self.cfg.es.negative_streak)
         return returns.reshape(len(params), rollouts), lengths.reshape(len(params), rollouts)
 
     def evaluate(self, params, seeds):

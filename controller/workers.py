@@ -187,11 +187,11 @@ class WorkerPool:
 # Test hooks: synthetic rollout functions that misbehave on purpose (module-level so spawned workers can import).
 
 def _synthetic(task, mode: str, marker_dir: str | None):
-    """task = (params [k, N], seeds [k]), one row per episode; each episode's return is -sum(params_row**2).
-    ``mode`` "crash" / "hang" / "raise" misbehaves once per marker dir."""
+    """task = (params [k, N], seeds [k], negative_streak), one row per episode; each episode's return is
+    -sum(params_row**2). ``mode`` "crash" / "hang" / "raise" misbehaves once per marker dir."""
     import numpy as np
 
-    params, seeds = task
+    params, seeds, _ = task
     if mode != "none" and marker_dir is not None:
         marker = os.path.join(marker_dir, f"{mode}-done")
         try:  # O_EXCL: exactly one task misbehaves, even when two workers get here at the same time
@@ -211,7 +211,7 @@ def _synthetic(task, mode: str, marker_dir: str | None):
 
 
 def synthetic_factory(mode: str = "none", marker_dir: str | None = None):
-    """Rollout function for tests: ``(params [k, N], seeds [k]) -> (returns [k], lengths [k])``; see
+    """Rollout function for tests: ``(params [k, N], seeds [k], negative_streak) -> (returns [k], lengths [k])``; see
     :func:`_synthetic`."""
     import functools
     import numpy  # noqa: F401 - imported while the worker starts, not inside the first task's time limit

@@ -12,7 +12,9 @@ Each env plays exactly one episode. After its end its row is masked: reward 0, `
 repeats the last one. (envpool resets a finished env by itself; those extra steps cost time and change nothing.)
 ``full_episode`` (collection) ignores the env's own termination as the authors' extract step did; envpool cannot
 keep stepping a car past its end, so there an episode that terminates early (off the playfield) is kept at its
-length, with ``done`` at its last step.
+length, with ``done`` at its last step. ``negative_streak`` N > 0 (CMA-ES training rollouts only,
+``es.negative_streak``) ends an episode after more than N steps in a row of negative reward, as the attention agent
+of Tang et al. 2020 did; its return is what it earned until then.
 """
 from __future__ import annotations
 
@@ -39,17 +41,21 @@ class EpisodeBatch:
         seeds: one episode seed per row.
         backend: "gymnasium" or "envpool" (None: cfg.env.backend).
         full_episode: ignore the env's termination (collection); only the step cap ends an episode.
+        negative_streak: end an episode after more than this many steps in a row of negative reward (0: never).
     """
 
-    def __init__(self, cfg: Config, seeds, backend: str | None = None, full_episode: bool = False):
+    def __init__(self, cfg: Config, seeds, backend: str | None = None, full_episode: bool = False,
+                 negative_streak: int = 0):
         self.seeds = [int(s) for s in seeds]
         self.backend = backend or cfg.env.backend
         self.full_episode = full_episode
+        self.negative_streak = int(negative_streak)
         self.max_steps = cfg.env.max_steps
         n = len(self.seeds)
         self.done = np.zeros(n, bool)
         self.terminated = np.zeros(n, bool)  # ended by the game (all tiles, off the playfield), not by a cap
         self.steps = np.zeros(n, np.int64)
+        self.streak = np.zeros(n, np.int64)  # steps in a row of negative reward, up to the last one
         self._frames = None
         if self.backend == "envpool":
             if cfg.experiment != "carracing":
@@ -80,6 +86,7 @@ class EpisodeBatch:
         self.done[:] = False
         self.terminated[:] = False
         self.steps[:] = 0
+        self.streak[:] = 0
         if self._pool is not None:
             frames, _ = self._pool.reset()
             self._frames = self._crop(frames)
@@ -110,6 +117,9 @@ class EpisodeBatch:
         self.steps[running] += 1
         if self.full_episode:
             ended |= self.steps >= self.max_steps
+        if self.negative_streak:
+            self.streak = np.where(rewards < 0, self.streak + 1, 0)
+            ended |= self.streak > self.negative_streak
         self.done |= ended & running
         return self._frames.copy(), rewards, self.done.copy()
 

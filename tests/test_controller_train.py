@@ -92,6 +92,18 @@ def test_resume_refuses_another_dream_ensemble(tmp_path):
         train(ensemble, tmp_path, SyntheticBackend(ensemble))
 
 
+def test_resume_refuses_another_negative_streak_and_the_dream_refuses_it(tmp_path):
+    """es.negative_streak changes the fitness CMA-ES ranks by, so a resumed run must share it; the dream has no
+    real-env rollouts to cut."""
+    cfg = make_config("carracing", "tiny", {"controller.inputs": "z", "es.generations": 1})
+    train(cfg, tmp_path, SyntheticBackend(cfg))
+    cut = make_config("carracing", "tiny", {"controller.inputs": "z", "es.generations": 2, "es.negative_streak": 20})
+    with pytest.raises(ConfigError, match="negative_streak"):
+        train(cut, tmp_path, SyntheticBackend(cut))
+    with pytest.raises(ConfigError, match="negative_streak"):
+        make_config("doom", "tiny", {"es.dream": True, "es.negative_streak": 20})
+
+
 def test_init_from_starts_the_mean_at_a_best_json_and_resume_checks_its_content(tmp_path):
     cfg = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 1})
     train(cfg, tmp_path / "first", SyntheticBackend(cfg))

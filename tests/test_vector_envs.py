@@ -62,6 +62,63 @@ def test_default_episode_rule_is_v0_in_both_backends():
         batch.close()
 
 
+class ScriptedEnv:
+    """A stand-in env whose step rewards are a given list, truncated after the last (the cut's arithmetic, without
+    Box2D's physics)."""
+
+    def __init__(self, rewards):
+        self.rewards, self.t = list(rewards), 0
+
+    def reset(self, seed=None):
+        self.t = 0
+        return np.zeros((64, 64, 3), np.uint8), {}
+
+    def step(self, action):
+        self.t += 1
+        return np.zeros((64, 64, 3), np.uint8), self.rewards[self.t - 1], False, self.t == len(self.rewards), {}
+
+    def close(self):
+        pass
+
+
+def test_negative_streak_ends_an_episode_after_more_than_n_negative_steps_in_a_row():
+    """N = 3: a tile (+) resets the count; the 4th negative step in a row is the episode's last. N = 0 plays on."""
+    rewards = [3.0, -0.1, -0.1, -0.1, 3.0, -0.1, -0.1, -0.1, -0.1, 3.0, 3.0]
+    lengths = {}
+    for n in (3, 0):
+        batch = EpisodeBatch(car_cfg(), [1], "gymnasium", negative_streak=n)
+        batch._envs = [ScriptedEnv(rewards)]
+        batch.reset()
+        total = 0.0
+        while not batch.done.all():
+            total += batch.step(np.zeros((1, 3), np.float32))[1][0]
+        lengths[n] = (int(batch.steps[0]), round(total, 6))
+    assert lengths[3] == (9, round(sum(rewards[:9]), 6))
+    assert lengths[0] == (11, round(sum(rewards), 6))
+
+
+def test_only_training_rollouts_carry_the_negative_streak():
+    """CMA-ES's candidates play cut episodes (es.negative_streak); the CMA mean's evaluations play whole ones."""
+    from controller.backends import TaskBackend
+
+    class Recorder(TaskBackend):
+        def __init__(self, cfg):
+            self.cfg, self.tasks = cfg, []
+
+        def map(self, tasks):
+            self.tasks += tasks
+            return [(np.zeros(len(seeds)), np.ones(len(seeds))) for _, seeds, _ in tasks]
+
+    cfg = car_cfg(**{"es.negative_streak": 20})
+    backend = Recorder(cfg)
+    params = np.zeros((2, controller_shape(cfg).num_params), np.float32)
+    backend.rollouts(params, [5, 6])
+    assert {task[2] for task in backend.tasks} == {20}
+    backend.tasks = []
+    backend.evaluate(params[0], [7, 8, 9])
+    assert {task[2] for task in backend.tasks} == {0}
+
+
 def frames_of(backend: str, seeds, steps: int = 60) -> np.ndarray:
     cfg = make_config("carracing", "paper", {"env.max_steps": steps})
     batch = EpisodeBatch(cfg, seeds, backend)

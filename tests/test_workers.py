@@ -10,7 +10,7 @@ pytestmark = pytest.mark.slow
 
 
 def _tasks(n):
-    return [(np.full((2, 3), float(i)), [1, 2]) for i in range(n)]  # two episodes of one controller
+    return [(np.full((2, 3), float(i)), [1, 2], 0) for i in range(n)]  # two episodes of one controller, whole
 
 
 @pytest.mark.parametrize("mode", ["crash", "hang", "raise"])

@@ -10,7 +10,6 @@ writes ``{"params": mean, "sources": [...]}``; score it with ``python -m control
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -35,10 +34,10 @@ def main(argv=None) -> int:
         print(f"error: {args.out} exists; choose another --out", file=sys.stderr)
         return 2
     try:
-        first = json.loads(args.members[0].read_text())
-        size = len(first["params"] if isinstance(first, dict) else first[0])
-        params = np.stack([read_params(path, size)[0] for path in args.members]).astype(np.float64)
-    except (OSError, json.JSONDecodeError, KeyError, IndexError, TypeError, ConfigError) as err:
+        first, _ = read_params(args.members[0], None)  # the first member sets the length the others must have
+        params = np.stack([first] + [read_params(path, first.size)[0] for path in args.members[1:]])
+        params = params.astype(np.float64)
+    except (OSError, ConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     unit = params / np.linalg.norm(params, axis=1, keepdims=True)

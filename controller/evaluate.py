@@ -18,9 +18,9 @@ from common.seeds import test_seeds, validation_seeds
 from controller.shape import controller_shape
 
 
-def read_params(path: Path, num_params: int) -> tuple[np.ndarray, int | None]:
+def read_params(path: Path, num_params: int | None) -> tuple[np.ndarray, int | None]:
     """Parameters from our best.json ({"params": [...]}) or the authors' [params, score]; (params, generation).
-    ConfigError naming the file and what is wrong with it."""
+    ConfigError naming the file and what is wrong with it. ``num_params`` None accepts any flat length."""
     if not Path(path).exists():
         raise ConfigError(f"{path} not found: train the controller first (python -m controller train) or pass "
                           f"--params FILE")
@@ -40,9 +40,10 @@ def read_params(path: Path, num_params: int) -> tuple[np.ndarray, int | None]:
         params = np.asarray(params, np.float32)
     except (TypeError, ValueError):
         raise ConfigError(f"{path}: \"params\" must be a list of numbers, got {str(params)[:40]!r}") from None
-    if params.shape != (num_params,):
+    if params.ndim != 1 or (num_params is not None and params.size != num_params):
+        need = "a flat list" if num_params is None else f"a list of {num_params}"
         raise ConfigError(f"{path}: \"params\" holds {params.size} numbers of shape {params.shape}; this "
-                          f"controller needs a list of {num_params}")
+                          f"controller needs {need}")
     if not np.all(np.isfinite(params)):
         raise ConfigError(f"{path}: \"params\" holds non-finite numbers")
     return params, generation

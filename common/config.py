@@ -106,6 +106,8 @@ class ControllerConfig:
     inputs: str = _f("zh", "what C sees: zh (CarRacing), zch (Doom), z, or z_hidden", None)
     use_bias: bool = _f(True, "output bias (CarRacing yes, Doom no)", None)
     hidden_units: int = _f(40, "hidden tanh units of the z_hidden variant", 1)
+    z: str = _f("sample", "real game: the z that C and M get from V, sample (the authors: mu + exp(logvar/2) * eps) "
+                          "or mean (mu, no sampling noise)", None)
 
 
 @dataclass(frozen=True)
@@ -299,6 +301,7 @@ SECTION_CLASSES: dict[str, type] = {
 }
 
 CONTROLLER_INPUTS = ("zh", "zch", "z", "z_hidden")
+CONTROLLER_Z = ("sample", "mean")
 ENV_BACKENDS = ("gymnasium", "envpool")
 EVAL_SPLITS = ("test", "validation")
 COLLECT_POLICIES = ("random", "agent")
@@ -367,6 +370,8 @@ def validate(cfg: Config) -> Config:
     if cfg.controller.inputs not in CONTROLLER_INPUTS:
         raise ConfigError(f"controller.inputs must be one of {', '.join(CONTROLLER_INPUTS)}, "
                           f"got {cfg.controller.inputs!r}")
+    if cfg.controller.z not in CONTROLLER_Z:
+        raise ConfigError(f"controller.z must be one of {', '.join(CONTROLLER_Z)}, got {cfg.controller.z!r}")
     if cfg.controller.inputs == "zch" and not cfg.rnn.predict_death:
         raise ConfigError("controller.inputs 'zch' is the Doom controller; use it with --experiment doom")
     if cfg.collect.min_frames >= cfg.collect.max_frames:

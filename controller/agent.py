@@ -2,7 +2,7 @@
 (authors' `carracing/model.py:87-116`, `doomrnn/doomreal.py:64-137`; ORIGINAL-SPEC-DETAILED sections 6-7).
 
 Per step, for both games:
-    z_t = sample from V's posterior of frame_t (std exp(logvar/2));  x_t = [z_t, h_t] or [z_t, c_t, h_t];
+    z_t = sample from V's posterior of frame_t (std exp(logvar/2)), or its mean with controller.z mean;  x_t = [z_t, h_t] or [z_t, c_t, h_t];
     a_t = C(x_t);  M consumes (z_t, a_t[, restart_t]) -> (h_{t+1}, c_{t+1});  the env steps with a_t.
 CarRacing feeds M the action as sent to the game (gas/brake mapped); Doom feeds the raw tanh output (the env
 applies the thirds rule). V + C + M of one step run as one ``tf.function`` over a batch of episodes (rows); the
@@ -57,13 +57,14 @@ class Agent:
         self.env = make_env(cfg) if with_env else None
         car = cfg.experiment == "carracing"
         shape = self.shape
+        z_mean = cfg.controller.z == "mean"  # controller.z: V's mean instead of a sample, for C and M alike
 
         def step(frames, h, c, restart, params, keys, forced, use_forced):
             # Rows are episodes: frames [B, 64, 64, 3] uint8, params [B, N], keys [B, 2] (one noise seed per row,
             # so an episode's z does not depend on which rows share its batch), forced [B, A], use_forced [B].
             mu, logvar = vae.encode(tf.cast(frames, tf.float32) / 255.0)
-            z = tf.map_fn(lambda row: sample_z(row[0], row[1], row[2]), (mu, logvar, keys),
-                          fn_output_signature=tf.float32)
+            z = mu if z_mean else tf.map_fn(lambda row: sample_z(row[0], row[1], row[2]), (mu, logvar, keys),
+                                            fn_output_signature=tf.float32)
             a = act(params, observation(z, c, h, shape), shape)
             a = to_env_action(a, cfg.experiment, tf.clip_by_value)  # M saw the action as sent to the game
             a = tf.where(use_forced[:, None], forced, a)  # exploration: M must see the action actually taken

@@ -82,14 +82,20 @@ def scoring_config(cfg: Config) -> Config:
     return dataclasses.replace(cfg, env=dataclasses.replace(cfg.env, backend=cfg.evaluate.backend))
 
 
+def z_of(cfg: Config, dream: bool) -> str | None:
+    """What an evaluation records of controller.z: the real game's z (sample or mean); the dream's z is M's."""
+    return None if dream else cfg.controller.z
+
+
 def params_digest(params: np.ndarray) -> str:
     """What an evaluation file records of the controller it scored (float32 bytes, SHA-256)."""
     return hashlib.sha256(np.asarray(params, np.float32).tobytes()).hexdigest()
 
 
 def current_result(cfg: Config, out: Path, params: np.ndarray, dream: bool) -> dict | None:
-    """The saved evaluation of exactly this controller, these seeds and this τ, or None when it must be played
-    (no file, another controller, other seeds or episode count, another τ, or a file from before digests)."""
+    """The saved evaluation of exactly this controller, these seeds and this τ or controller.z, or None when it
+    must be played (no file, another controller, other seeds or episode count, another τ or z, or a file from
+    before digests; a file from before controller.z played sampled z)."""
     temperature = cfg.es.temperature if dream else None
     try:
         result = json.loads(evaluation_file(cfg, out, dream).read_text())
@@ -97,7 +103,7 @@ def current_result(cfg: Config, out: Path, params: np.ndarray, dream: bool) -> d
         return None
     seeds = evaluation_seeds(cfg)
     if (result.get("params_sha256") == params_digest(params) and result.get("seeds") == seeds
-            and result.get("temperature") == temperature):
+            and result.get("temperature") == temperature and result.get("z", None if dream else "sample") == z_of(cfg, dream)):
         return result
     return None
 
@@ -123,6 +129,6 @@ def evaluate(cfg: Config, out: Path, backend, params: np.ndarray, generation: in
               "episodes": len(seeds), "seeds": seeds, "scores": scores,
               "lengths": [int(v) for v in np.asarray(lengths)], "mean": float(np.mean(scores)),
               "std": float(np.std(scores)), "generation": generation, "params_file": str(params_file),
-              "params_sha256": params_digest(params)}
+              "params_sha256": params_digest(params), "z": z_of(cfg, dream)}
     atomic.write_json(evaluation_file(cfg, out, dream), result)
     return result

@@ -41,7 +41,8 @@ HISTORY_COLUMNS = ("generation", "wall_seconds", "fitness_mean", "fitness_min", 
                    "cma_std_mean", "episode_length_mean", "candidate_mean_length_max", "sigma")
 EVAL_COLUMNS = ("generation", "wall_seconds", "improvement", "eval_score", "prev_best_score", "best_score")
 # The value of a setting (settings_of) in a state written before the setting existed.
-SETTINGS_BEFORE = {"shared_tracks": False, "init_from": None, "dream_models": None, "negative_streak": 0}
+SETTINGS_BEFORE = {"shared_tracks": False, "init_from": None, "dream_models": None, "negative_streak": 0,
+                   "z": "sample"}
 
 
 def eval_seeds(cfg: Config) -> list[int]:
@@ -82,7 +83,7 @@ def settings_of(cfg: Config, num_params: int, mean0: np.ndarray | None) -> dict:
             "dream": cfg.es.dream, "temperature": cfg.es.temperature if cfg.es.dream else None,
             "inputs": cfg.controller.inputs, "shared_tracks": cfg.es.shared_tracks,
             "init_from": init_from, "dream_models": cfg.es.dream_models or None,  # validate: only with es.dream
-            "negative_streak": cfg.es.negative_streak}
+            "negative_streak": cfg.es.negative_streak, "z": cfg.controller.z}
 
 
 def load_state(out: Path) -> dict | None:

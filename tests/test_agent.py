@@ -79,6 +79,39 @@ def test_forced_action_is_taken_and_fed_to_m(tmp_path):
     assert not np.allclose(plain(frames[1]), forced(frames[1]))
 
 
+def test_controller_z_mean_gives_c_and_m_vs_mean_and_sample_draws_around_it(tmp_path):
+    """controller.z: with "mean" the z that C and M get is V's mu of the frame, every time; with "sample" (the
+    authors) it is mu + exp(logvar / 2) * eps, a different draw per seed and step."""
+    import tensorflow as tf
+
+    (tmp_path / "vae").mkdir()
+    (tmp_path / "rnn").mkdir()
+    cfg = make_config("doom", "tiny", {"rnn.hidden_size": 32})
+    vae = ConvVAE(cfg.vae.z_size, 0.5, 0)
+    vae.encode(np.zeros((1, 64, 64, 3), np.float32))
+    vae.save(tmp_path / "vae" / "model.keras")
+    MDNRNN(cfg.vae.z_size, 1, 32, 5, predict_death=True, seed=0).save(tmp_path / "rnn" / "model.keras")
+    frame = np.random.default_rng(1).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    mu, logvar = (t.numpy()[0] for t in vae.encode(tf.constant(frame[None], tf.float32) / 255.0))
+    params = np.zeros(controller_shape(cfg).num_params, np.float32)
+    zs = {}
+    for mode in ("mean", "sample"):
+        agent = Agent(tmp_path, make_config("doom", "tiny", {"rnn.hidden_size": 32, "controller.z": mode}),
+                      threads=None, with_env=False)
+        seen = []
+        for seed in (5, 6):
+            act = agent.policy(params, seed, on_step=lambda f, z: seen.append(z))
+            act(frame), act(frame)
+        zs[mode] = np.stack(seen)
+    np.testing.assert_allclose(zs["mean"], np.broadcast_to(mu, zs["mean"].shape), atol=1e-5)
+    sample = zs["sample"]
+    assert len({tuple(np.round(z, 5)) for z in sample}) == 4  # each seed and step its own draw
+    noise = (sample - mu) / np.exp(logvar / 2)
+    assert 0.5 < noise.std() < 1.5  # standard-normal draws scaled by exp(logvar / 2)
+    with pytest.raises(ConfigError, match="controller.z"):
+        make_config("doom", "tiny", {"controller.z": "mode"})
+
+
 def test_missing_models_are_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="train V first"):
         Agent(tmp_path, make_config("doom", "tiny"), threads=None)
@@ -94,3 +127,31 @@ def test_rescoring_with_another_seed_keeps_the_reported_file(tmp_path):
     assert result_name(True, 1.15) == "evaluation_dream_tau1.15.json"
     assert result_name(False, None, 20_000_000) == "evaluation_real_seed20000000.json"
     assert result_name(True, 1.0, 123) == "evaluation_dream_tau1.00_seed123.json"
+
+
+def test_an_evaluation_counts_as_current_only_for_its_controller_z(tmp_path):
+    """A score played with sampled z is not the score of the same C reading V's mean: each records its z, and a
+    file from before controller.z counts as sampled (the only z there was)."""
+    import json
+
+    from controller.evaluate import current_result, evaluate, evaluation_file
+
+    class Fixed:
+        def evaluate(self, params, seeds):
+            return np.arange(len(seeds), dtype=float), np.ones(len(seeds), int)
+
+    sample = make_config("doom", "tiny", {"evaluate.split": "validation", "evaluate.episodes": 3})
+    mean = make_config("doom", "tiny", {"evaluate.split": "validation", "evaluate.episodes": 3,
+                                        "controller.z": "mean"})
+    params = np.ones(controller_shape(sample).num_params, np.float32)
+    assert evaluate(sample, tmp_path, Fixed(), params, None, tmp_path / "best.json", False, None)["z"] == "sample"
+    assert current_result(sample, tmp_path, params, False) is not None
+    assert current_result(mean, tmp_path, params, False) is None
+    path = evaluation_file(sample, tmp_path, False)
+    old = json.loads(path.read_text())
+    del old["z"]
+    path.write_text(json.dumps(old))
+    assert current_result(sample, tmp_path, params, False) is not None
+    assert current_result(mean, tmp_path, params, False) is None
+    assert evaluate(mean, tmp_path, Fixed(), params, None, tmp_path / "best.json", False, None)["z"] == "mean"
+    assert current_result(mean, tmp_path, params, False) is not None

@@ -104,6 +104,15 @@ def test_resume_refuses_another_negative_streak_and_the_dream_refuses_it(tmp_pat
         make_config("doom", "tiny", {"es.dream": True, "es.negative_streak": 20})
 
 
+def test_resume_refuses_another_controller_z(tmp_path):
+    """controller.z changes what C reads in the real game, so a resumed run must share it."""
+    cfg = make_config("carracing", "tiny", {"controller.inputs": "z", "es.generations": 1})
+    train(cfg, tmp_path, SyntheticBackend(cfg))
+    mean = make_config("carracing", "tiny", {"controller.inputs": "z", "es.generations": 2, "controller.z": "mean"})
+    with pytest.raises(ConfigError, match="'z'"):
+        train(mean, tmp_path, SyntheticBackend(mean))
+
+
 def test_init_from_starts_the_mean_at_a_best_json_and_resume_checks_its_content(tmp_path):
     cfg = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 1})
     train(cfg, tmp_path / "first", SyntheticBackend(cfg))

@@ -4,7 +4,9 @@ error (a track's difficulty cancels out of the difference, so it resolves far sm
     python bench/paired_scores.py A/evaluation_real_envpool_validation.json B/evaluation_real_envpool_validation.json
 
 The inputs are evaluation files of ``python -m controller evaluate``; they must hold the same seeds in the same
-order (else exit 2).
+order (else exit 2). ``--cap STEPS`` (the episode's step cap, CarRacing 1000) also prints each one's median and how
+many episodes ended before the cap (CarRacing's v0 rule: every tile visited, or the car off the playfield) with the
+mean score of those that ran to it.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("first", type=Path, help="evaluation file of controller A")
     parser.add_argument("second", type=Path, help="evaluation file of controller B (the same seeds)")
+    parser.add_argument("--cap", type=int, help="the episodes' step cap: also count the episodes that ended before it")
     parser.add_argument("--out", type=Path, help="also write the output to this file")
     args = parser.parse_args(argv)
     import numpy as np
@@ -41,6 +44,12 @@ def main(argv=None) -> int:
     for path, s in zip((args.first, args.second), scores):
         out.say(f"{path}: {s.mean():.1f} ± {s.std():.1f} over {len(s)} episodes (standard error "
                 f"{s.std(ddof=1) / np.sqrt(len(s)):.1f})")
+    if args.cap is not None:
+        for path, s, r in zip((args.first, args.second), scores, results):
+            ran = np.asarray(r["lengths"]) >= args.cap
+            out.say(f"{path}: median {np.median(s):.1f}; {int((~ran).sum())} of {len(s)} episodes ended before step "
+                    f"{args.cap}; the {int(ran.sum())} that ran to it average "
+                    + (f"{s[ran].mean():.1f}" if ran.any() else "-"))
     diff = scores[1] - scores[0]
     out.say(f"second - first, paired by seed: {diff.mean():+.1f} ± {diff.std(ddof=1) / np.sqrt(len(diff)):.1f} "
             f"(standard error); the second is higher on {int((diff > 0).sum())} of {len(diff)} seeds")

@@ -2,7 +2,8 @@
 (authors' `carracing/model.py:87-116`, `doomrnn/doomreal.py:64-137`; ORIGINAL-SPEC-DETAILED sections 6-7).
 
 Per step, for both games:
-    z_t = sample from V's posterior of frame_t (std exp(logvar/2)), or its mean with controller.z mean;  x_t = [z_t, h_t] or [z_t, c_t, h_t];
+    z_t = sample from V's posterior of frame_t (std exp(logvar/2)); its mean with controller.z mean;
+    x_t = [z_t, h_t] or [z_t, c_t, h_t];
     a_t = C(x_t);  M consumes (z_t, a_t[, restart_t]) -> (h_{t+1}, c_{t+1});  the env steps with a_t.
 CarRacing feeds M the action as sent to the game (gas/brake mapped); Doom feeds the raw tanh output (the env
 applies the thirds rule). V + C + M of one step run as one ``tf.function`` over a batch of episodes (rows); the

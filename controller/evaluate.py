@@ -101,9 +101,9 @@ def current_result(cfg: Config, out: Path, params: np.ndarray, dream: bool) -> d
         result = json.loads(evaluation_file(cfg, out, dream).read_text())
     except (OSError, json.JSONDecodeError):
         return None
-    seeds = evaluation_seeds(cfg)
+    seeds, z = evaluation_seeds(cfg), result.get("z", None if dream else "sample")
     if (result.get("params_sha256") == params_digest(params) and result.get("seeds") == seeds
-            and result.get("temperature") == temperature and result.get("z", None if dream else "sample") == z_of(cfg, dream)):
+            and result.get("temperature") == temperature and z == z_of(cfg, dream)):
         return result
     return None
 

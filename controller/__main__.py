@@ -129,8 +129,8 @@ def _evaluate(args) -> int:
     import numpy as np
 
     cfg, run_dir = _resolve(args)
-    from controller.evaluate import (current_result, evaluate, evaluation_file, evaluation_seeds, read_params,
-                                     scoring_config)
+    from controller.evaluate import (as_trained, current_result, evaluate, evaluation_file, evaluation_seeds,
+                                     read_params, scoring_config)
     from controller.shape import controller_shape
 
     if not args.video:
@@ -139,6 +139,7 @@ def _evaluate(args) -> int:
         raise ConfigError(f"--run-dir {run_dir}: no run there (no config.json)")
     dream = cfg.es.dream if (args.dream or args.real) else False
     out = RunLayout(run_dir).controller(args.tag).dir
+    cfg = as_trained(cfg, out, vars(args).get("controller.z") is not None)
     params_file = Path(args.params) if args.params else RunLayout(run_dir).controller(args.tag).best
     # Everything the user can get wrong is checked here, before models load or workers start.
     params, generation = read_params(params_file, controller_shape(cfg).num_params)

@@ -87,6 +87,22 @@ def z_of(cfg: Config, dream: bool) -> str | None:
     return None if dream else cfg.controller.z
 
 
+def as_trained(cfg: Config, out: Path, z_given: bool) -> Config:
+    """``cfg`` with the controller.z that the C in folder ``out`` was trained with (its config.json), unless the
+    command gave --controller.z: a C trained on V's mean is not scored on samples, nor the other way, by accident.
+    A folder without config.json, or one from before controller.z (its C sampled), keeps what it has."""
+    path = ControllerLayout(out).config
+    if z_given or not path.exists():
+        return cfg
+    from common.config import config_from_dict
+
+    try:
+        z = config_from_dict(json.loads(path.read_text())).controller.z
+    except (json.JSONDecodeError, ConfigError) as err:
+        raise ConfigError(f"{path}: {err}") from None
+    return dataclasses.replace(cfg, controller=dataclasses.replace(cfg.controller, z=z))
+
+
 def params_digest(params: np.ndarray) -> str:
     """What an evaluation file records of the controller it scored (float32 bytes, SHA-256)."""
     return hashlib.sha256(np.asarray(params, np.float32).tobytes()).hexdigest()

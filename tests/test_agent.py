@@ -1,5 +1,6 @@
 """The real-env agent reads V and M from the Keras files or, in a result folder that ships only the SavedModels,
 from those: the same episode either way."""
+import json
 import shutil
 
 import numpy as np
@@ -132,8 +133,6 @@ def test_rescoring_with_another_seed_keeps_the_reported_file(tmp_path):
 def test_an_evaluation_counts_as_current_only_for_its_controller_z(tmp_path):
     """A score played with sampled z is not the score of the same C reading V's mean: each records its z, and a
     file from before controller.z counts as sampled (the only z there was)."""
-    import json
-
     from controller.evaluate import current_result, evaluate, evaluation_file
 
     class Fixed:
@@ -155,3 +154,23 @@ def test_an_evaluation_counts_as_current_only_for_its_controller_z(tmp_path):
     assert current_result(mean, tmp_path, params, False) is None
     assert evaluate(mean, tmp_path, Fixed(), params, None, tmp_path / "best.json", False, None)["z"] == "mean"
     assert current_result(mean, tmp_path, params, False) is not None
+
+
+def test_a_controller_is_scored_with_the_z_it_was_trained_with_unless_told(tmp_path):
+    """controller evaluate takes controller.z from the controller folder's config.json (the one its training
+    wrote); --controller.z overrides it; a folder without one, or from before controller.z, keeps the config's."""
+    from controller.evaluate import as_trained
+
+    run = make_config("carracing", "tiny")
+    assert run.controller.z == "sample"
+    assert as_trained(run, tmp_path, False) is run  # no config.json there
+    (tmp_path / "config.json").write_text(make_config("carracing", "tiny", {"controller.z": "mean"}).to_json())
+    assert as_trained(run, tmp_path, False).controller.z == "mean"
+    assert as_trained(run, tmp_path, True).controller.z == "sample"  # --controller.z given
+    old = json.loads(make_config("carracing", "tiny").to_json())
+    del old["controller"]["z"]
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    assert as_trained(make_config("carracing", "small"), tmp_path, False).controller.z == "sample"
+    (tmp_path / "config.json").write_text("{")
+    with pytest.raises(ConfigError, match="config.json"):
+        as_trained(run, tmp_path, False)

@@ -55,11 +55,13 @@ def main(argv=None) -> int:
         import tensorflow as tf
 
         from controller.agent import Agent
-        from controller.evaluate import read_params
+        from controller.evaluate import as_trained, read_params
         from controller.model import controller_shape, unpack
 
+        folder = RunLayout(args.run).controller(args.tag)
+        cfg = as_trained(cfg, folder.dir, False)  # the C plays with the z it was trained with, as evaluate does
         shape = controller_shape(cfg)
-        best = RunLayout(args.run).controller(args.tag).best
+        best = folder.best
         params, _ = read_params(best, shape.num_params)
         agent = Agent(args.run, cfg, threads=None)
     except ConfigError as err:

@@ -9,7 +9,7 @@ Paper-size CarRacing V (Nz 32) and M (Nh 256) with fresh weights, played by the 
   finished rows until its last one ends);
 - ``initial``: CMA-ES's first generation, one θ ~ N(0, es.sigma_init²) per episode, as training plays them:
   the cars stay on the playfield and every episode runs to the step cap (``controller/history.csv`` of
-  reports/results/carracing: mean episode length 1000 in every generation).
+  reports/results/carracing-sampled-z: mean episode length 1000 in every generation).
 
 The paths:
 

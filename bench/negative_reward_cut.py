@@ -6,7 +6,7 @@ generation (θ ~ N(0, es.sigma_init²), one per episode), records every step's r
 share of steps the cut would skip and the tile reward it would drop (reward of the skipped positive steps), which
 changes the fitness CMA-ES ranks by.
 
-    python bench/negative_reward_cut.py --run-dir reports/results/carracing --out bench/results/negative_reward_cut.txt
+    python bench/negative_reward_cut.py --run-dir reports/results/carracing-sampled-z --out bench/results/negative_reward_cut.txt
 """
 from __future__ import annotations
 

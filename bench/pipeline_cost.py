@@ -3,7 +3,7 @@ complete run (every stage current, nothing to do), and ``reports make`` alone in
 
     python bench/pipeline_cost.py                                  # doom, tiny
     python bench/pipeline_cost.py --preload both --out bench/results/pipeline_cost.txt
-    python bench/pipeline_cost.py --make-only reports/results/carracing --out bench/results/make_small.txt
+    python bench/pipeline_cost.py --make-only reports/results/carracing-sampled-z --out bench/results/make_small.txt
 
 ``--preload both`` runs the pipeline twice, with stages forked from the preloaded helper (reports/preloaded.py,
 the default on Linux) and as fresh ``python -m`` processes (``WM_PRELOAD=0``), one after the other on the same

@@ -12,7 +12,7 @@ correlation between the candidates' R-episode fitness and their mean over all T 
 candidate or shared, averaged over many draws from the T tracks (the T-track mean includes the R drawn tracks,
 so both correlations run a little high, alike).
 
-    python bench/track_variance.py --run-dir reports/results/carracing --out bench/results/track_variance.txt
+    python bench/track_variance.py --run-dir reports/results/carracing-sampled-z --out bench/results/track_variance.txt
 """
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ encoder's, weighted by ``--keep``, so the codes M and C were trained on stay whe
 V's SavedModel to ``<to>/vae/saved_model`` and prints, on held-out tracks of both games, the reconstruction loss
 (z = mu) of the original and the adapted encoder and how far the adapted one moved the codes.
 
-    cp -r reports/results/carracing runs/cr-adapt
-    python bench/v_adapt.py --run-dir reports/results/carracing --to runs/cr-adapt --out runs/cr-adapt/v_adapt.txt
+    cp -r reports/results/carracing-sampled-z runs/cr-adapt
+    python bench/v_adapt.py --run-dir reports/results/carracing-sampled-z --to runs/cr-adapt --out runs/cr-adapt/v_adapt.txt
     python -m controller evaluate --run-dir runs/cr-adapt --split validation   # then the same on an unadapted copy
     python bench/paired_scores.py <copy>/controller/evaluation_real_validation.json \\
         runs/cr-adapt/controller/evaluation_real_validation.json

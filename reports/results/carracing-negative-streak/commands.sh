@@ -6,7 +6,7 @@
 set -e
 . .venv/bin/activate
 R=reports/results; L="flock /tmp/wm-heavy.lock"
-cp -r $R/carracing runs/cr-cut && rm -rf runs/cr-cut/report
+cp -r $R/carracing-sampled-z runs/cr-cut && rm -rf runs/cr-cut/report
 $L python -m controller train --experiment carracing --preset small --run-dir runs/cr-cut --tag cut20 \
     --es.negative_streak 20
 $L python -m controller evaluate --run-dir runs/cr-cut --tag cut20 --evaluate.split validation \

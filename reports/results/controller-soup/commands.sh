@@ -1,12 +1,12 @@
 #!/bin/bash
 # Issue 12 and 13 lever: a soup of controllers, the mean of the parameter vectors of Cs that read the same V and M
 # (independent CMA-ES runs, other seeds or tau), scored on the validation seeds only and paired by seed with the
-# published C. Run from the repository root; runs/cr-long is a copy of reports/results/carracing (the published
+# published C. Run from the repository root; runs/cr-long is a copy of reports/results/carracing-sampled-z (the published
 # CarRacing V and M), runs/doom-ens a run folder holding the published Doom run's V and M (runs/doom-small's).
 set -eo pipefail
 . .venv/bin/activate
 R=reports/results; S=$R/controller-soup; L="flock /tmp/wm-heavy.lock"
-python bench/controller_soup.py $R/carracing/controller/best.json $R/carracing-es-seed1/controller/best.json \
+python bench/controller_soup.py $R/carracing-sampled-z/controller/best.json $R/carracing-es-seed1/controller/best.json \
     $R/carracing-long-search/controller/best.json $R/carracing-pop64-80gen/controller/best.json \
     --out runs/cr-long/controller-soup4/best.json | tee $S/carracing/soup4.txt
 $L python -m controller evaluate --run-dir runs/cr-long --tag soup4 --evaluate.split validation \

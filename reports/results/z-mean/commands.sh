@@ -5,15 +5,15 @@
 set -eo pipefail
 . .venv/bin/activate
 R=reports/results; Z=$R/z-mean; L="flock /tmp/wm-heavy.lock"
-python bench/z_noise.py $R/carracing --out $Z/carracing/z_noise.txt
+python bench/z_noise.py $R/carracing-sampled-z --out $Z/carracing/z_noise.txt
 python bench/z_noise.py $R/doom --tag tau1.00 --out $Z/doom/z_noise.txt
 # The published Cs, trained with sampled z, played with V's mean.
-cp -r $R/carracing runs/cr-pubmean && cp -r $R/doom runs/doom-zmean
+cp -r $R/carracing-sampled-z runs/cr-pubmean && cp -r $R/doom runs/doom-zmean
 $L python -m controller evaluate --run-dir runs/cr-pubmean --controller.z mean --evaluate.split validation \
     --evaluate.backend envpool --evaluate.episodes 200
 $L python -m controller evaluate --run-dir runs/doom-zmean --tag tau1.00 --controller.z mean --evaluate.split validation
 # A CarRacing C trained with V's mean: the published run's C stage (V, M, 72 generations of 32 x 2, CMA-ES seed 0).
-cp -r $R/carracing runs/cr-zmean
+cp -r $R/carracing-sampled-z runs/cr-zmean
 $L python -m controller train --experiment carracing --preset small --run-dir runs/cr-zmean --tag zmean --controller.z mean
 $L python -m controller evaluate --run-dir runs/cr-zmean --tag zmean --controller.z mean --evaluate.split validation \
     --evaluate.backend envpool --evaluate.episodes 200

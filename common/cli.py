@@ -108,7 +108,12 @@ def _overrides(args: argparse.Namespace) -> dict[str, str]:
 
 def read_run_config(run_dir: Path) -> Config | None:
     """The config.json of ``run_dir`` (None when there is none); ConfigError naming the file and the field."""
-    path = RunLayout(run_dir).config
+    return read_config(RunLayout(run_dir).config)
+
+
+def read_config(path: Path) -> Config | None:
+    """A config.json (a run's, or the one a controller's training wrote beside it; None when there is none);
+    ConfigError naming the file and the field."""
     if not path.exists():
         return None
     try:

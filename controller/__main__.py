@@ -138,9 +138,10 @@ def _evaluate(args) -> int:
     if not RunLayout(run_dir).config.exists():
         raise ConfigError(f"--run-dir {run_dir}: no run there (no config.json)")
     dream = cfg.es.dream if (args.dream or args.real) else False
-    out = RunLayout(run_dir).controller(args.tag).dir
+    folder = RunLayout(run_dir).controller(args.tag)
+    out = folder.dir
     cfg = as_trained(cfg, out, vars(args).get("controller.z") is not None)
-    params_file = Path(args.params) if args.params else RunLayout(run_dir).controller(args.tag).best
+    params_file = Path(args.params) if args.params else folder.best
     # Everything the user can get wrong is checked here, before models load or workers start.
     params, generation = read_params(params_file, controller_shape(cfg).num_params)
     cli.print_config(cfg, run_dir)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from common import atomic
+from common.cli import read_config
 from common.config import Config, ConfigError, EvalConfig
 from common.run_layout import ControllerLayout, RunLayout
 from common.seeds import test_seeds, validation_seeds
@@ -91,16 +92,10 @@ def as_trained(cfg: Config, out: Path, z_given: bool) -> Config:
     """``cfg`` with the controller.z that the C in folder ``out`` was trained with (its config.json), unless the
     command gave --controller.z: a C trained on V's mean is not scored on samples, nor the other way, by accident.
     A folder without config.json, or one from before controller.z (its C sampled), keeps what it has."""
-    path = ControllerLayout(out).config
-    if z_given or not path.exists():
+    trained = None if z_given else read_config(ControllerLayout(out).config)
+    if trained is None:
         return cfg
-    from common.config import config_from_dict
-
-    try:
-        z = config_from_dict(json.loads(path.read_text())).controller.z
-    except (json.JSONDecodeError, ConfigError) as err:
-        raise ConfigError(f"{path}: {err}") from None
-    return dataclasses.replace(cfg, controller=dataclasses.replace(cfg.controller, z=z))
+    return dataclasses.replace(cfg, controller=dataclasses.replace(cfg.controller, z=trained.controller.z))
 
 
 def params_digest(params: np.ndarray) -> str:

@@ -1,5 +1,6 @@
-"""Two controllers scored on the same seeds: each one's mean ± std, and their paired difference with its standard
-error (a track's difficulty cancels out of the difference, so it resolves far smaller gaps than the two means).
+"""Two or more controllers scored on the same seeds: each one's mean ± std, and each one's paired difference from the
+first with its standard error (a track's difficulty cancels out of the difference, so it resolves far smaller gaps
+than the two means); and the one of highest mean (the choice between candidates, made on validation seeds only).
 
     python bench/paired_scores.py A/evaluation_real_envpool_validation.json B/evaluation_real_envpool_validation.json
 
@@ -18,41 +19,50 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("first", type=Path, help="evaluation file of controller A")
-    parser.add_argument("second", type=Path, help="evaluation file of controller B (the same seeds)")
+    parser.add_argument("files", type=Path, nargs="+", help="evaluation files of controllers A, B, ... (the same seeds)")
     parser.add_argument("--cap", type=int, help="the episodes' step cap: also count the episodes that ended before it")
     parser.add_argument("--out", type=Path, help="also write the output to this file")
     args = parser.parse_args(argv)
+    if len(args.files) < 2:
+        parser.error("needs two evaluation files or more")
     import numpy as np
 
     from bench.bench_output import Output
 
     results = []
-    for path in (args.first, args.second):
+    for path in args.files:
         try:
             results.append(json.loads(path.read_text()))
         except (OSError, json.JSONDecodeError) as err:
             print(f"error: {path}: {err}", file=sys.stderr)
             return 2
-    if results[0].get("seeds") != results[1].get("seeds"):
-        print(f"error: {args.first} and {args.second} were not played on the same seeds", file=sys.stderr)
-        return 2
+    for path, result in zip(args.files[1:], results[1:]):
+        if result.get("seeds") != results[0].get("seeds"):
+            print(f"error: {args.files[0]} and {path} were not played on the same seeds", file=sys.stderr)
+            return 2
     out = Output(args.out)
     scores = [np.asarray(r["scores"], np.float64) for r in results]
-    for path, s in zip((args.first, args.second), scores):
+    for path, s in zip(args.files, scores):
         out.say(f"{path}: {s.mean():.1f} ± {s.std():.1f} over {len(s)} episodes (standard error "
                 f"{s.std(ddof=1) / np.sqrt(len(s)):.1f})")
     if args.cap is not None:
-        for path, s, r in zip((args.first, args.second), scores, results):
+        for path, s, r in zip(args.files, scores, results):
             ran = np.asarray(r["lengths"]) >= args.cap
             out.say(f"{path}: median {np.median(s):.1f}; {int((~ran).sum())} of {len(s)} episodes ended before step "
                     f"{args.cap}; the {int(ran.sum())} that ran to it average "
                     + (f"{s[ran].mean():.1f}" if ran.any() else "-"))
-    diff = scores[1] - scores[0]
-    out.say(f"second - first, paired by seed: {diff.mean():+.1f} ± {diff.std(ddof=1) / np.sqrt(len(diff)):.1f} "
-            f"(standard error); the second is higher on {int((diff > 0).sum())} of {len(diff)} seeds")
+    for i, s in enumerate(scores[1:], 1):
+        name = _ORDINALS[i] if i < len(_ORDINALS) else f"file {i + 1}"
+        diff = s - scores[0]
+        out.say(f"{name} - first, paired by seed: {diff.mean():+.1f} ± {diff.std(ddof=1) / np.sqrt(len(diff)):.1f} "
+                f"(standard error); the {name} is higher on {int((diff > 0).sum())} of {len(diff)} seeds")
+    best = max(range(len(scores)), key=lambda i: scores[i].mean())  # the first of equal means
+    out.say(f"highest mean: {args.files[best]} ({scores[best].mean():.1f})")
     out.save()
     return 0
 

@@ -26,3 +26,25 @@ def test_other_seeds_exit_2(tmp_path, capsys):
     b = _write(tmp_path / "b.json", [2, 1], [1.0, 2.0], [5, 5])
     assert main([a, b]) == 2
     assert "not played on the same seeds" in capsys.readouterr().err
+
+
+def test_three_controllers_each_against_the_first_and_the_highest_mean(tmp_path, capsys):
+    a = _write(tmp_path / "a.json", [1, 2], [100.0, 200.0], [5, 5])
+    b = _write(tmp_path / "b.json", [1, 2], [130.0, 190.0], [5, 5])
+    c = _write(tmp_path / "c.json", [1, 2], [90.0, 250.0], [5, 5])
+    assert main([a, b, c]) == 0
+    text = capsys.readouterr().out
+    # b - a: 30, -10: mean +10.0, sample std 28.28, standard error 20.0; c - a: -10, 50: +20.0 ± 30.0
+    assert "second - first, paired by seed: +10.0 ± 20.0 (standard error); the second is higher on 1 of 2" in text
+    assert "third - first, paired by seed: +20.0 ± 30.0 (standard error); the third is higher on 1 of 2" in text
+    assert f"highest mean: {c} (170.0)" in text
+
+
+def test_one_file_exits_2(tmp_path, capsys):
+    a = _write(tmp_path / "a.json", [1], [1.0], [5])
+    try:
+        main([a])
+    except SystemExit as stop:
+        assert stop.code == 2
+    else:
+        raise AssertionError("one file was accepted")

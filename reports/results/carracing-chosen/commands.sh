@@ -1,0 +1,45 @@
+#!/bin/bash
+# Issue 12 lever: several CMA-ES runs and V/M draws, the final agent chosen on the 100 gymnasium validation tracks
+# (seeds 500,000,000.., common/seeds.py) and only it scored on the 100 test tracks. The three candidates all read
+# V's mean (controller.z mean, Deviations 18); run from the repository root on a host without runs/carracing-chosen.
+set -eo pipefail
+. .venv/bin/activate
+R=reports/results; C=$R/carracing-chosen; L="flock /tmp/wm-heavy.lock"
+# Candidate 1: the z-mean C on the sampled-z run's V and M, CMA-ES seed 0 (reports/results/z-mean/commands.sh wrote
+# its 100 gymnasium validation tracks, controller-zmean/evaluation_real_validation.json).
+# Candidate 2: the one command's C (reports/results/carracing: its own V and M, seed 0), on the same validation tracks.
+$L python -m controller evaluate --run-dir runs/carracing-small --evaluate.split validation --evaluate.episodes 100
+cp runs/carracing-small/controller/evaluation_real_validation.json $R/carracing/controller/
+cp runs/carracing-small/timings.json $R/carracing/  # its stage `validate`
+# Candidate 3: candidate 1's V and M and settings, CMA-ES seed 1 (the ES's and its training tracks' seed).
+cp -r $R/carracing-sampled-z runs/cr-zmean-s1
+$L python -m controller train --experiment carracing --preset small --run-dir runs/cr-zmean-s1 --tag zmean-seed1 \
+    --controller.z mean --es.seed 1
+$L python -m controller evaluate --run-dir runs/cr-zmean-s1 --tag zmean-seed1 --evaluate.split validation \
+    --evaluate.episodes 100
+# The chosen C's V and M as a run folder of its own, with candidate 3 (the same V and M) beside it as controller-seed1;
+# the sampled-z run's C and report go (they are that run's), its stage times stay in
+# $R/carracing-sampled-z/timings.json, and candidate 3's are in runs/cr-zmean-s1/timings.json.
+D=runs/carracing-chosen; cp -r $R/carracing-sampled-z $D
+rm -r $D/controller $D/report $D/timings.json $D/README.md
+mkdir $D/controller-seed1
+cp runs/cr-zmean-s1/controller-zmean-seed1/{best.json,config.json,history.csv,eval_history.csv,evaluation_real_validation.json} \
+    $D/controller-seed1/
+# The choice: the highest mean on the validation tracks (candidate 1).
+python bench/paired_scores.py $R/z-mean/carracing/controller-zmean/evaluation_real_validation.json \
+    $R/carracing/controller/evaluation_real_validation.json $D/controller-seed1/evaluation_real_validation.json \
+    --cap 1000 --out $D/diagnosis/choice_validation.txt
+mkdir $D/controller
+cp $R/z-mean/carracing/controller-zmean/{best.json,config.json,history.csv,eval_history.csv,evaluation_real_validation.json} \
+    $D/controller/
+cp $D/controller/config.json $D/config.json
+# Its 100 test tracks (seeds 10,000,000..), played once, in gymnasium's game and then envpool's; the report.
+$L python -m controller evaluate --run-dir $D
+$L python -m controller evaluate --run-dir $D --evaluate.backend envpool
+python -m reports make --run-dir $D
+python bench/paired_scores.py $R/carracing/controller/evaluation_real.json $D/controller/evaluation_real.json \
+    --cap 1000 --out $D/diagnosis/paired_test_one_command.txt
+# publish writes a README of its own for a run folder; this folder's README (the procedure) is written by hand.
+python -m reports publish --run-dir $D --to runs/carracing-chosen-published
+rm runs/carracing-chosen-published/README.md && cp -r runs/carracing-chosen-published/. $C/
+cp runs/cr-zmean-s1/timings.json $C/controller-seed1/timings_of_its_run.json

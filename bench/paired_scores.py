@@ -24,34 +24,34 @@ _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("files", type=Path, nargs="+", help="evaluation files of controllers A, B, ... (the same seeds)")
+    parser.add_argument("first", type=Path, help="evaluation file of controller A")
+    parser.add_argument("others", type=Path, nargs="+", help="evaluation files of controllers B, C, ... (the same seeds)")
     parser.add_argument("--cap", type=int, help="the episodes' step cap: also count the episodes that ended before it")
     parser.add_argument("--out", type=Path, help="also write the output to this file")
     args = parser.parse_args(argv)
-    if len(args.files) < 2:
-        parser.error("needs two evaluation files or more")
+    files = [args.first, *args.others]
     import numpy as np
 
     from bench.bench_output import Output
 
     results = []
-    for path in args.files:
+    for path in files:
         try:
             results.append(json.loads(path.read_text()))
         except (OSError, json.JSONDecodeError) as err:
             print(f"error: {path}: {err}", file=sys.stderr)
             return 2
-    for path, result in zip(args.files[1:], results[1:]):
+    for path, result in zip(files[1:], results[1:]):
         if result.get("seeds") != results[0].get("seeds"):
-            print(f"error: {args.files[0]} and {path} were not played on the same seeds", file=sys.stderr)
+            print(f"error: {files[0]} and {path} were not played on the same seeds", file=sys.stderr)
             return 2
     out = Output(args.out)
     scores = [np.asarray(r["scores"], np.float64) for r in results]
-    for path, s in zip(args.files, scores):
+    for path, s in zip(files, scores):
         out.say(f"{path}: {s.mean():.1f} ± {s.std():.1f} over {len(s)} episodes (standard error "
                 f"{s.std(ddof=1) / np.sqrt(len(s)):.1f})")
     if args.cap is not None:
-        for path, s, r in zip(args.files, scores, results):
+        for path, s, r in zip(files, scores, results):
             ran = np.asarray(r["lengths"]) >= args.cap
             out.say(f"{path}: median {np.median(s):.1f}; {int((~ran).sum())} of {len(s)} episodes ended before step "
                     f"{args.cap}; the {int(ran.sum())} that ran to it average "
@@ -62,7 +62,7 @@ def main(argv=None) -> int:
         out.say(f"{name} - first, paired by seed: {diff.mean():+.1f} ± {diff.std(ddof=1) / np.sqrt(len(diff)):.1f} "
                 f"(standard error); the {name} is higher on {int((diff > 0).sum())} of {len(diff)} seeds")
     best = max(range(len(scores)), key=lambda i: scores[i].mean())  # the first of equal means
-    out.say(f"highest mean: {args.files[best]} ({scores[best].mean():.1f})")
+    out.say(f"highest mean: {files[best]} ({scores[best].mean():.1f})")
     out.save()
     return 0
 

@@ -2,6 +2,8 @@
 of other seeds exit 2."""
 import json
 
+import pytest
+
 from bench.paired_scores import main
 
 
@@ -40,11 +42,8 @@ def test_three_controllers_each_against_the_first_and_the_highest_mean(tmp_path,
     assert f"highest mean: {c} (170.0)" in text
 
 
-def test_one_file_exits_2(tmp_path, capsys):
+def test_one_file_exits_2(tmp_path):
     a = _write(tmp_path / "a.json", [1], [1.0], [5])
-    try:
+    with pytest.raises(SystemExit) as stop:
         main([a])
-    except SystemExit as stop:
-        assert stop.code == 2
-    else:
-        raise AssertionError("one file was accepted")
+    assert stop.value.code == 2

@@ -44,3 +44,29 @@ python bench/paired_scores.py $R/carracing/controller/evaluation_real.json $D/co
 python -m reports publish --run-dir $D --to runs/carracing-chosen-published
 rm runs/carracing-chosen-published/README.md && cp -r runs/carracing-chosen-published/. $C/
 cp runs/cr-zmean-s1/timings.json $C/controller-seed1/timings_of_its_run.json
+
+# Session 47, on the 2-core Intel Xeon host (CPU family 6, model 167, AVX-512): two more candidates, each scored on
+# the same 100 validation tracks. Candidate 4: candidate 1's V and M, CMA-ES seed 2.
+cp -r $R/carracing-sampled-z runs/cr-zmean-s2
+$L python -m controller train --experiment carracing --preset small --run-dir runs/cr-zmean-s2 --tag zmean-seed2 \
+    --controller.z mean --es.seed 2
+$L python -m controller evaluate --run-dir runs/cr-zmean-s2 --tag zmean-seed2 --evaluate.split validation \
+    --evaluate.episodes 100
+mkdir $C/controller-seed2
+cp runs/cr-zmean-s2/controller-zmean-seed2/{best.json,config.json,history.csv,eval_history.csv,evaluation_real_validation.json} \
+    $C/controller-seed2/
+cp runs/cr-zmean-s2/timings.json $C/controller-seed2/timings_of_its_run.json
+# Candidate 5: the same V with the better M of ../carracing-better-m (400 episodes, 1200 steps), CMA-ES seed 0.
+B=runs/cr-better-m-zmean; cp -r $R/carracing-sampled-z $B && rm -r $B/rnn $B/timings.json
+cp -r $R/carracing-better-m/rnn $B/ && cp $R/carracing-better-m/config.json $B/
+$L python -m controller train --run-dir $B --tag zmean --controller.z mean
+$L python -m controller evaluate --run-dir $B --tag zmean --evaluate.split validation --evaluate.episodes 100
+mkdir $R/carracing-better-m/controller-zmean
+cp $B/controller-zmean/{best.json,config.json,history.csv,eval_history.csv,evaluation_real_validation.json} \
+    $R/carracing-better-m/controller-zmean/
+cp $B/timings.json $R/carracing-better-m/controller-zmean/timings_of_its_run.json
+# The choice among the five: still candidate 1, so no test track was played this session.
+python bench/paired_scores.py $R/z-mean/carracing/controller-zmean/evaluation_real_validation.json \
+    $R/carracing/controller/evaluation_real_validation.json $C/controller-seed1/evaluation_real_validation.json \
+    $C/controller-seed2/evaluation_real_validation.json $R/carracing-better-m/controller-zmean/evaluation_real_validation.json \
+    --cap 1000 --out $C/diagnosis/choice_validation.txt

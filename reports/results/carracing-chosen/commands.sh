@@ -1,6 +1,6 @@
 #!/bin/bash
 # Issue 12 lever: several CMA-ES runs and V/M draws, the final agent chosen on the 100 gymnasium validation tracks
-# (seeds 500,000,000.., common/seeds.py) and only it scored on the 100 test tracks. The three candidates all read
+# (seeds 500,000,000.., common/seeds.py) and only it scored on the 100 test tracks. The five candidates all read
 # V's mean (controller.z mean, Deviations 18); run from the repository root on a host without runs/carracing-chosen,
 # after the one command's run (runs/carracing-small, published as reports/results/carracing).
 set -eo pipefail

@@ -7,7 +7,9 @@ than the two means); and the one of highest mean (the choice between candidates,
 The inputs are evaluation files of ``python -m controller evaluate``; they must hold the same seeds in the same
 order (else exit 2). ``--cap STEPS`` (the episode's step cap, CarRacing 1000) also prints each one's median and how
 many episodes ended before the cap (CarRacing's v0 rule: every tile visited, or the car off the playfield) with the
-mean score of those that ran to it.
+mean score of those that ran to it. ``--solved 900`` (CarRacing, with ``--cap``) also splits each one's distance
+below that score over its kinds of episode (``reports.results.carracing_shortfall``): finished laps, episodes that
+left the playfield, and of those that ran to the cap the slow (most of the track visited) and the lost.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
+_KINDS = (("slow", "slow"), ("lost", "lost"), ("finished", "finished"), ("left_playfield", "left the playfield"))
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 
 
@@ -27,8 +30,12 @@ def main(argv=None) -> int:
     parser.add_argument("first", type=Path, help="evaluation file of controller A")
     parser.add_argument("others", type=Path, nargs="+", help="evaluation files of controllers B, C, ... (the same seeds)")
     parser.add_argument("--cap", type=int, help="the episodes' step cap: also count the episodes that ended before it")
+    parser.add_argument("--solved", type=float,
+                        help="CarRacing, with --cap: split each one's distance below this score over its episodes")
     parser.add_argument("--out", type=Path, help="also write the output to this file")
     args = parser.parse_args(argv)
+    if args.solved is not None and args.cap is None:
+        parser.error("--solved needs --cap")
     files = [args.first, *args.others]
     import numpy as np
 
@@ -56,6 +63,15 @@ def main(argv=None) -> int:
             out.say(f"{path}: median {np.median(s):.1f}; {int((~ran).sum())} of {len(s)} episodes ended before step "
                     f"{args.cap}; the {int(ran.sum())} that ran to it average "
                     + (f"{s[ran].mean():.1f}" if ran.any() else "-"))
+    if args.solved is not None:
+        from reports.results import carracing_shortfall
+
+        for path, r in zip(files, results):
+            short = carracing_shortfall(r["scores"], r["lengths"], args.cap, args.solved)
+            parts = [f"{name} {k['count']}" + (f" (mean {k['mean']:.1f}, {k['share']:+.1f})" if k["count"] else "")
+                     for name, k in ((name, short[kind]) for kind, name in _KINDS)]
+            out.say(f"{path}: {short['below']:.1f} below {args.solved:g}: " + ", ".join(parts) + f" (slow: ran to "
+                    f"step {args.cap} having visited >= {short['slow_visited_percent']}% of the tiles)")
     for i, s in enumerate(scores[1:], 1):
         name = _ORDINALS[i] if i < len(_ORDINALS) else f"file {i + 1}"
         diff = s - scores[0]

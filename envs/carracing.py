@@ -36,6 +36,15 @@ from gymnasium import spaces
 from envs.frames import SIZE, crop_resize
 
 CROP_ROWS = 84  # rows 0..83 of 96; 84..95 hold the indicator bar
+STEP_REWARD = -0.1  # CarRacing-v3's reward per step (none for the frame reset() returns)
+TRACK_REWARD = 1000.0  # +1000/N for each of a track's N tiles
+
+
+def tiles_visited(score: float, steps: int) -> float:
+    """The fraction of its track's tiles an episode visited, from its score and length: 1.0 for a finished lap
+    (the v0 rule's end), exact for any episode that stayed on the playfield; one that left it comes out about 0.1
+    lower (its last step's reward is -100, in place of that step's tiles and step cost)."""
+    return (score - STEP_REWARD * steps) / TRACK_REWARD
 
 
 class CarRacing64Env(gym.Env):

@@ -98,6 +98,22 @@ def _scores_md(results: dict) -> list[str]:
     return out
 
 
+def _shortfall_md(short: dict, max_steps: int) -> str:
+    """One bullet: how far the mean is below solved, and which kind of episode costs how much of it."""
+    def kind(name: str, what: str) -> str:
+        k = short[name]
+        return (f"{k['count']} {what} (mean {fmt_number(k['mean'])}, {fmt_number(k['share'])} of it)" if k["count"]
+                else f"none {what}")
+
+    pct = f"{short['slow_visited_percent']}%"
+    return (f"- **Where the points go.** The mean is {fmt_number(short['below'])} below the "
+            f"{fmt_number(short['threshold'], 0)} of solved. Of the episodes that ran all {max_steps} steps, "
+            + kind("slow", f"visited at least {pct} of the track's tiles, too slow to finish the lap") + "; "
+            + kind("lost", f"visited less than {pct}, off the road or past part of it") + "; "
+            + kind("finished", "finished the lap") + "; "
+            + kind("left_playfield", "left the playfield") + " (`envs.carracing.tiles_visited`).")
+
+
 def _carracing_diagnosis_md(results: dict) -> list[str]:
     diag = results.get("carracing_diagnosis")
     if not diag:
@@ -116,7 +132,8 @@ def _carracing_diagnosis_md(results: dict) -> list[str]:
            + (f", scoring {fmt_number(laps['finished_min'])} to {fmt_number(laps['finished_max'])}"
               if laps["finished"] else "")
            + (f"; the {laps['full_length']} that ran all {laps['max_steps']} steps average "
-              f"{fmt_number(laps['full_length_mean'])}." if laps["full_length"] else ".")]
+              f"{fmt_number(laps['full_length_mean'])}." if laps["full_length"] else "."),
+           _shortfall_md(diag["shortfall"], laps["max_steps"])]
     if diag["frame_gap"]:
         out.append(f"- **V on both games.** V's reconstruction loss on gymnasium's and envpool's frames: "
                    f"[{diag['frame_gap']}](../{diag['frame_gap']}) (`bench/frame_gap.py`).")

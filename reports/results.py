@@ -14,6 +14,7 @@ from typing import Any
 from common import timing
 from common.config import Config
 from common.run_layout import RunLayout
+from envs.carracing import tiles_visited
 from envs.episodes import list_episode_files
 from reports import published, tables
 
@@ -86,6 +87,29 @@ def collect_results(cfg: Config, run_dir: Path) -> tuple[dict, list[dict], dict]
 
 
 AUTHORS_ROLLOUTS = 16  # episodes per candidate in the authors' CMA-ES (ORIGINAL-SPEC-DETAILED section 8)
+FINISHED_VISITED = 0.999  # tiles_visited of a finished lap is 1.0 up to float sums; one tile of ~300 is 0.003
+SLOW_VISITED = 0.9  # an episode that ran out of steps having visited this much of its track was too slow, not lost
+
+
+def carracing_shortfall(scores, lengths, max_steps: int, threshold: float) -> dict:
+    """A CarRacing score's distance below ``threshold`` (900, solved), split over its episodes' kinds. Each kind's
+    share is the sum of (threshold - score) over its episodes / all episodes, so the shares add up to the
+    distance. The kinds, by :func:`envs.carracing.tiles_visited`: ``finished`` laps and episodes that
+    ``left_playfield`` (the v0 rule's two ends before ``max_steps``), and of those that ran all ``max_steps``, the
+    ``slow`` (at least ``SLOW_VISITED`` of the tiles visited: the car ran out of steps near the lap's end) and the
+    ``lost`` (fewer: it left the road or skipped part of it)."""
+    kinds = {"finished": [], "left_playfield": [], "slow": [], "lost": []}
+    for score, steps in zip(scores, lengths):
+        visited = tiles_visited(score, steps)
+        kind = ("finished" if visited > FINISHED_VISITED else "left_playfield") if steps < max_steps \
+            else "slow" if visited >= SLOW_VISITED else "lost"
+        kinds[kind].append(float(score))
+    mean = sum(kinds["finished"] + kinds["left_playfield"] + kinds["slow"] + kinds["lost"]) / len(scores)
+    return {"threshold": threshold, "mean": mean, "below": threshold - mean,
+            "slow_visited_percent": round(100 * SLOW_VISITED),
+            **{kind: {"count": len(v), "mean": sum(v) / len(v) if v else None, "min": min(v, default=None),
+                      "max": max(v, default=None), "share": sum(threshold - x for x in v) / len(scores)}
+               for kind, v in kinds.items()}}
 
 
 def carracing_diagnosis(cfg: Config, run_dir: Path, final: dict | None) -> dict | None:
@@ -96,8 +120,9 @@ def carracing_diagnosis(cfg: Config, run_dir: Path, final: dict | None) -> dict 
       trained there and has one, else gymnasium's) over sqrt(es.num_rollouts): the standard error of one
       candidate's fitness, beside the population's fitness std in the last four generations (history.csv), and
       the same error at the authors' 16 episodes per candidate.
-    - ``laps``: under the v0 rule an episode shorter than env.max_steps visited every tile (a finished lap):
-      how many, their score range, and the mean score of the episodes that ran all env.max_steps.
+    - ``laps``: how many test episodes finished their lap before env.max_steps (the v0 rule), their score range,
+      and the mean score of the episodes that ran all env.max_steps.
+    - ``shortfall``: :func:`carracing_shortfall` of the test scores below env.reward_threshold.
     - ``frame_gap``: ``diagnosis/frame_gap.txt`` (``bench/frame_gap.py``: V's loss on both games' frames), if there.
     """
     test = (final or {}).get("real")
@@ -110,8 +135,9 @@ def carracing_diagnosis(cfg: Config, run_dir: Path, final: dict | None) -> dict 
     spread = [r["fitness_std"] for r in history[-4:]] if isinstance(history, list) else []
     std = float(fit_eval["std"])
     scores, lengths = test["scores"], test["lengths"]
-    finished = [s for s, n in zip(scores, lengths) if n < cfg.env.max_steps]
-    full = [s for s, n in zip(scores, lengths) if n >= cfg.env.max_steps]
+    short = carracing_shortfall(scores, lengths, cfg.env.max_steps, cfg.env.reward_threshold)
+    finished, slow, lost = short["finished"], short["slow"], short["lost"]
+    full = slow["count"] + lost["count"]
     frame_gap = RunLayout(run_dir).diagnosis / "frame_gap.txt"
     return {
         "fitness_noise": {"game": fit_env, "episode_std": std,
@@ -119,10 +145,11 @@ def carracing_diagnosis(cfg: Config, run_dir: Path, final: dict | None) -> dict 
                           "fitness_se": std / math.sqrt(cfg.es.num_rollouts),
                           "population_fitness_std_last": spread, "authors_rollouts": AUTHORS_ROLLOUTS,
                           "fitness_se_authors": std / math.sqrt(AUTHORS_ROLLOUTS)},
-        "laps": {"episodes": len(scores), "max_steps": cfg.env.max_steps, "finished": len(finished),
-                 "finished_min": min(finished) if finished else None,
-                 "finished_max": max(finished) if finished else None,
-                 "full_length": len(full), "full_length_mean": sum(full) / len(full) if full else None},
+        "laps": {"episodes": len(scores), "max_steps": cfg.env.max_steps, "finished": finished["count"],
+                 "finished_min": finished["min"], "finished_max": finished["max"], "full_length": full,
+                 "full_length_mean": (sum(k["mean"] * k["count"] for k in (slow, lost) if k["count"]) / full
+                                      if full else None)},
+        "shortfall": short,
         "frame_gap": "diagnosis/frame_gap.txt" if frame_gap.is_file() else None,
     }
 

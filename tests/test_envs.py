@@ -1,4 +1,5 @@
 """The real environments: checker, pre-processing on real frames, Doom thirds and settings, random policies."""
+import math
 import subprocess
 import sys
 import warnings
@@ -85,6 +86,28 @@ def test_carracing_full_episode_ignores_termination():
         env._env.car.hull.position = (1e4, 1e4)  # off the playfield: CarRacing-v3 terminates here
         _, reward, terminated, _, _ = env.step(np.zeros(3, np.float32))
         assert reward < -50 and terminated is False
+    finally:
+        env.close()
+
+
+def test_tiles_visited_reads_the_games_tile_count_from_score_and_length():
+    from envs.carracing import CarRacing64Env, tiles_visited
+
+    env = CarRacing64Env()
+    try:
+        env.reset(seed=5)
+        score, steps = 0.0, 0
+        for _ in range(150):  # full gas down the start straight: the car visits tiles
+            _, reward, _, _, _ = env.step(np.array([0.0, 1.0, 0.0], np.float32))
+            score, steps = score + reward, steps + 1
+        inner = env._env
+        assert inner.tile_visited_count > 5
+        assert math.isclose(tiles_visited(score, steps), inner.tile_visited_count / len(inner.track), abs_tol=1e-6)
+        inner.car.hull.position = (1e4, 1e4)  # off the playfield: -100 is this step's reward, the episode ends
+        _, reward, terminated, _, _ = env.step(np.zeros(3, np.float32))
+        assert terminated and reward == -100
+        assert math.isclose(tiles_visited(score + reward, steps + 1),
+                            inner.tile_visited_count / len(inner.track) - 0.1, abs_tol=2e-4)
     finally:
         env.close()
 

@@ -1,5 +1,5 @@
-"""bench/paired_scores.py: the paired difference and the --cap counts against hand-computed values; evaluations
-of other seeds exit 2."""
+"""bench/paired_scores.py: the paired difference, the --cap counts and the --solved split against hand-computed
+values; evaluations of other seeds exit 2."""
 import json
 
 import pytest
@@ -21,6 +21,19 @@ def test_paired_difference_and_episodes_ended_before_the_cap(tmp_path, capsys):
     assert "paired by seed: +10.0 ± 11.5 (standard error); the second is higher on 2 of 3 seeds" in text
     assert "a.json: median 200.0; 1 of 3 episodes ended before step 1000; the 2 that ran to it average 150.0" in text
     assert "b.json: median 230.0; 2 of 3 episodes ended before step 1000; the 1 that ran to it average 230.0" in text
+
+
+def test_the_distance_below_solved_split_over_kinds_of_episode(tmp_path, capsys):
+    # As CarRacing scores them (-0.1 per step, 1000 for all tiles): a lap finished at step 800 (920.0), one that
+    # ran to step 1000 having visited 95% of the tiles (850.0) and one 50% (400.0); mean 723.3, 176.7 below 900.
+    a = _write(tmp_path / "a.json", [1, 2, 3], [920.0, 850.0, 400.0], [800, 1000, 1000])
+    assert main([a, a, "--cap", "1000", "--solved", "900"]) == 0
+    assert (f"{a}: 176.7 below 900: slow 1 (mean 850.0, +16.7), lost 1 (mean 400.0, +166.7), finished 1 (mean "
+            f"920.0, -6.7), left the playfield 0 (slow: ran to step 1000 having visited >= 90% of the tiles)"
+            in capsys.readouterr().out)
+    with pytest.raises(SystemExit) as stop:
+        main([a, a, "--solved", "900"])
+    assert stop.value.code == 2
 
 
 def test_other_seeds_exit_2(tmp_path, capsys):

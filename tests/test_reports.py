@@ -181,11 +181,16 @@ def test_carracing_table_fills_ours_by_controller_inputs(car_run):
     assert "906 ± 21" in text and "not run" in text
 
 
+KINDS = ("finished", "left_playfield", "slow", "lost")
+
+
 def test_carracing_diagnosis_is_computed_from_the_final_agents_files(car_run):
     run, main, _ = car_run
     cfg = make_config("carracing", "tiny")  # env.max_steps 120, es.num_rollouts 2, CMA-ES in envpool's game
-    test = {**main["real"], "scores": [910.0, 920.0, 600.0, 700.0], "lengths": [100, 110, 120, 120], "std": 50.0,
-            "episodes": 4, "seeds": list(range(10_000_000, 10_000_004))}
+    # As the game scores them (-0.1 per step, 1000 for all tiles): two finished laps (1000 - 0.1 x steps), one
+    # left the playfield (its -100), and of the two that ran all 120 steps one visited 95% of the tiles, one 61%.
+    test = {**main["real"], "scores": [990.0, 989.0, 490.0, 938.0, 600.0], "lengths": [100, 110, 100, 120, 120],
+            "std": 50.0, "episodes": 5, "seeds": list(range(10_000_000, 10_000_005))}
     (run / "controller" / "evaluation_real.json").write_text(json.dumps(test))
     make_report(cfg, run)
     diag = _load(run)[0]["carracing_diagnosis"]
@@ -200,10 +205,19 @@ def test_carracing_diagnosis_is_computed_from_the_final_agents_files(car_run):
     assert noise["game"] == "envpool" and noise["episodes_per_candidate"] == 2
     assert math.isclose(noise["fitness_se"], 40 / math.sqrt(2)) and math.isclose(noise["fitness_se_authors"], 10.0)
     assert noise["population_fitness_std_last"] == [row[5] for row in main["history"][-4:]]
-    assert diag["laps"] == {"episodes": 4, "max_steps": 120, "finished": 2, "finished_min": 910.0,
-                            "finished_max": 920.0, "full_length": 2, "full_length_mean": 650.0}
+    assert diag["laps"] == {"episodes": 5, "max_steps": 120, "finished": 2, "finished_min": 989.0,
+                            "finished_max": 990.0, "full_length": 2, "full_length_mean": 769.0}
+    short = diag["shortfall"]  # the mean 801.4 is 98.6 below 900: -179/5, 410/5, -38/5 and 300/5
+    assert short["threshold"] == 900.0 and math.isclose(short["below"], 98.6)
+    assert {k: (short[k]["count"], short[k]["mean"], short[k]["min"]) for k in short if k in KINDS} == {
+        "finished": (2, 989.5, 989.0), "left_playfield": (1, 490.0, 490.0), "slow": (1, 938.0, 938.0),
+        "lost": (1, 600.0, 600.0)}
+    shares = [short[k]["share"] for k in KINDS]
+    assert [round(v, 6) for v in shares] == [-35.8, 82.0, -7.6, 60.0] and math.isclose(sum(shares), short["below"])
     assert diag["frame_gap"] == "diagnosis/frame_gap.txt"
-    assert "standard error of about 28.3" in text and "scoring 910.0 to 920.0" in text and "average 650.0" in text
+    assert "standard error of about 28.3" in text and "scoring 989.0 to 990.0" in text and "average 769.0" in text
+    assert "The mean is 98.6 below the 900 of solved" in text
+    assert "1 left the playfield (mean 490.0, 82.0 of it)" in text
 
 
 def test_a_doom_report_has_no_carracing_diagnosis(doom_run):

@@ -70,3 +70,39 @@ python bench/paired_scores.py $R/z-mean/carracing/controller-zmean/evaluation_re
     $R/carracing/controller/evaluation_real_validation.json $C/controller-seed1/evaluation_real_validation.json \
     $C/controller-seed2/evaluation_real_validation.json $R/carracing-better-m/controller-zmean/evaluation_real_validation.json \
     --cap 1000 --out $C/diagnosis/choice_validation.txt
+
+# Session 48, on the 2-core Intel Xeon host (CPU family 6, model 167, AVX-512). Candidate 6: candidate 1's search
+# continued: a new CMA-ES whose first mean is candidate 1's C and whose step size is the one candidate 1's search had
+# reached (0.0798 at generation 72, its history.csv), 80 more generations, CMA-ES seed 3 (fresh training tracks).
+D=runs/cr-zmean-cont; cp -r $R/carracing-sampled-z $D && rm -f $D/timings.json
+$L python -m controller train --experiment carracing --preset small --run-dir $D --tag zmean-cont \
+    --controller.z mean --es.init_from $C/controller/best.json --es.sigma_init 0.08 --es.seed 3 --es.generations 80
+$L python -m controller evaluate --run-dir $D --tag zmean-cont --evaluate.split validation --evaluate.episodes 100
+mkdir $C/controller-continued
+cp $D/controller-zmean-cont/{best.json,config.json,history.csv,eval_history.csv,evaluation_real_validation.json} \
+    $C/controller-continued/
+# The choice among the six: candidate 6 (highest validation mean), so it becomes this folder's controller/ and plays the
+# 100 test tracks once, in each game; candidate 1 moves to controller-first/ with its test scores and their times.
+python bench/paired_scores.py $R/z-mean/carracing/controller-zmean/evaluation_real_validation.json \
+    $R/carracing/controller/evaluation_real_validation.json $C/controller-seed1/evaluation_real_validation.json \
+    $C/controller-seed2/evaluation_real_validation.json $R/carracing-better-m/controller-zmean/evaluation_real_validation.json \
+    $C/controller-continued/evaluation_real_validation.json --cap 1000 --solved 900 --out $C/diagnosis/choice_validation.txt
+D=runs/carracing-chosen; rm -rf $D && cp -r $C $D && rm $D/README.md
+mv $D/controller $D/controller-first && mv $D/timings.json $D/controller-first/timings_of_its_test_scoring.json
+mv $D/controller-continued $D/controller && cp $D/controller/config.json $D/config.json
+$L python -m controller evaluate --run-dir $D
+$L python -m controller evaluate --run-dir $D --evaluate.backend envpool
+python -m reports make --run-dir $D
+python bench/paired_scores.py $R/carracing/controller/evaluation_real.json $D/controller/evaluation_real.json \
+    --cap 1000 --solved 900 --out $D/diagnosis/paired_test_one_command.txt
+python bench/paired_scores.py $D/controller-first/evaluation_real.json $D/controller/evaluation_real.json \
+    --cap 1000 --solved 900 --out $D/diagnosis/paired_test_first.txt
+python -m reports publish --run-dir $D --to runs/carracing-chosen-published
+rm runs/carracing-chosen-published/README.md && rm -r $C/controller $C/controller-continued && cp -r runs/carracing-chosen-published/. $C/
+cp $D/controller-first/timings_of_its_test_scoring.json $C/controller-first/
+cp runs/cr-zmean-cont/timings.json $C/controller/timings_of_its_run.json
+# The choice's file again, naming candidate 6's validation file where it now lies (same scores, same order).
+python bench/paired_scores.py $R/z-mean/carracing/controller-zmean/evaluation_real_validation.json \
+    $R/carracing/controller/evaluation_real_validation.json $C/controller-seed1/evaluation_real_validation.json \
+    $C/controller-seed2/evaluation_real_validation.json $R/carracing-better-m/controller-zmean/evaluation_real_validation.json \
+    $C/controller/evaluation_real_validation.json --cap 1000 --solved 900 --out $C/diagnosis/choice_validation.txt

@@ -9,7 +9,7 @@ order (else exit 2). ``--cap STEPS`` (the episode's step cap, CarRacing 1000) al
 many episodes ended before the cap (CarRacing's v0 rule: every tile visited, or the car off the playfield) with the
 mean score of those that ran to it. ``--solved 900`` (CarRacing, with ``--cap``) also splits each one's distance
 below that score over its kinds of episode (``reports.results.carracing_shortfall``): finished laps, episodes that
-left the playfield, and of those that ran to the cap the slow (most of the track visited) and the lost.
+left the playfield, and of those that ran to the cap the near (>= 90% of the tiles visited) and the far.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-_KINDS = (("slow", "slow"), ("lost", "lost"), ("finished", "finished"), ("left_playfield", "left the playfield"))
+_KINDS = (("near", "near"), ("far", "far"), ("finished", "finished"), ("left_playfield", "left the playfield"))
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 
 
@@ -70,8 +70,8 @@ def main(argv=None) -> int:
             short = carracing_shortfall(r["scores"], r["lengths"], args.cap, args.solved)
             parts = [f"{name} {k['count']}" + (f" (mean {k['mean']:.1f}, {k['share']:+.1f})" if k["count"] else "")
                      for name, k in ((name, short[kind]) for kind, name in _KINDS)]
-            out.say(f"{path}: {short['below']:.1f} below {args.solved:g}: " + ", ".join(parts) + f" (slow: ran to "
-                    f"step {args.cap} having visited >= {short['slow_visited_percent']}% of the tiles)")
+            out.say(f"{path}: {short['below']:.1f} below {args.solved:g}: " + ", ".join(parts) + f" (near: ran to "
+                    f"step {args.cap} having visited >= {short['near_visited_percent']}% of the tiles; far: fewer)")
     for i, s in enumerate(scores[1:], 1):
         name = _ORDINALS[i] if i < len(_ORDINALS) else f"file {i + 1}"
         diff = s - scores[0]

@@ -105,13 +105,14 @@ def _shortfall_md(short: dict, max_steps: int) -> str:
         return (f"{k['count']} {what} (mean {fmt_number(k['mean'])}, {fmt_number(k['share'])} of it)" if k["count"]
                 else f"none {what}")
 
-    pct = f"{short['slow_visited_percent']}%"
+    pct = f"{short['near_visited_percent']}%"
     return (f"- **Where the points go.** The mean is {fmt_number(short['below'])} below the "
             f"{fmt_number(short['threshold'], 0)} of solved. Of the episodes that ran all {max_steps} steps, "
-            + kind("slow", f"visited at least {pct} of the track's tiles, too slow to finish the lap") + "; "
-            + kind("lost", f"visited less than {pct}, off the road or past part of it") + "; "
+            + kind("near", f"had visited at least {pct} of the track's tiles") + "; "
+            + kind("far", f"less than {pct}") + "; "
             + kind("finished", "finished the lap") + "; "
-            + kind("left_playfield", "left the playfield") + " (`envs.carracing.tiles_visited`).")
+            + kind("left_playfield", "left the playfield")
+            + " (`reports.results.carracing_shortfall`; `bench/track_pace.py` measures why).")
 
 
 def _carracing_diagnosis_md(results: dict) -> list[str]:

@@ -88,7 +88,18 @@ def collect_results(cfg: Config, run_dir: Path) -> tuple[dict, list[dict], dict]
 
 AUTHORS_ROLLOUTS = 16  # episodes per candidate in the authors' CMA-ES (ORIGINAL-SPEC-DETAILED section 8)
 FINISHED_VISITED = 0.999  # tiles_visited of a finished lap is 1.0 up to float sums; one tile of ~300 is 0.003
-SLOW_VISITED = 0.9  # an episode that ran out of steps having visited this much of its track was too slow, not lost
+NEAR_VISITED = 0.9  # an episode that ran out of steps having visited this much of its track ended near the lap's end
+
+
+EPISODE_KINDS = ("finished", "left_playfield", "near", "far")
+
+
+def episode_kind(score: float, steps: int, max_steps: int) -> str:
+    """A CarRacing episode's kind (one of EPISODE_KINDS) from its score and length: see :func:`carracing_shortfall`."""
+    visited = tiles_visited(score, steps)
+    if steps < max_steps:
+        return "finished" if visited > FINISHED_VISITED else "left_playfield"
+    return "near" if visited >= NEAR_VISITED else "far"
 
 
 def carracing_shortfall(scores, lengths, max_steps: int, threshold: float) -> dict:
@@ -96,17 +107,14 @@ def carracing_shortfall(scores, lengths, max_steps: int, threshold: float) -> di
     share is the sum of (threshold - score) over its episodes / all episodes, so the shares add up to the
     distance. The kinds, by :func:`envs.carracing.tiles_visited`: ``finished`` laps and episodes that
     ``left_playfield`` (the v0 rule's two ends before ``max_steps``), and of those that ran all ``max_steps``, the
-    ``slow`` (at least ``SLOW_VISITED`` of the tiles visited: the car ran out of steps near the lap's end) and the
-    ``lost`` (fewer: it left the road or skipped part of it)."""
-    kinds = {"finished": [], "left_playfield": [], "slow": [], "lost": []}
+    ``near`` (at least ``NEAR_VISITED`` of the tiles visited) and the ``far`` (fewer) from the lap's end. The kinds
+    say where the points go, not why: ``bench/track_pace.py`` measures the tracks' length and the car's pace."""
+    kinds = {kind: [] for kind in EPISODE_KINDS}
     for score, steps in zip(scores, lengths):
-        visited = tiles_visited(score, steps)
-        kind = ("finished" if visited > FINISHED_VISITED else "left_playfield") if steps < max_steps \
-            else "slow" if visited >= SLOW_VISITED else "lost"
-        kinds[kind].append(float(score))
-    mean = sum(kinds["finished"] + kinds["left_playfield"] + kinds["slow"] + kinds["lost"]) / len(scores)
+        kinds[episode_kind(score, steps, max_steps)].append(float(score))
+    mean = sum(sum(v) for v in kinds.values()) / len(scores)
     return {"threshold": threshold, "mean": mean, "below": threshold - mean,
-            "slow_visited_percent": round(100 * SLOW_VISITED),
+            "near_visited_percent": round(100 * NEAR_VISITED),
             **{kind: {"count": len(v), "mean": sum(v) / len(v) if v else None, "min": min(v, default=None),
                       "max": max(v, default=None), "share": sum(threshold - x for x in v) / len(scores)}
                for kind, v in kinds.items()}}
@@ -136,8 +144,8 @@ def carracing_diagnosis(cfg: Config, run_dir: Path, final: dict | None) -> dict 
     std = float(fit_eval["std"])
     scores, lengths = test["scores"], test["lengths"]
     short = carracing_shortfall(scores, lengths, cfg.env.max_steps, cfg.env.reward_threshold)
-    finished, slow, lost = short["finished"], short["slow"], short["lost"]
-    full = slow["count"] + lost["count"]
+    finished, near, far = short["finished"], short["near"], short["far"]
+    full = near["count"] + far["count"]
     frame_gap = RunLayout(run_dir).diagnosis / "frame_gap.txt"
     return {
         "fitness_noise": {"game": fit_env, "episode_std": std,
@@ -147,7 +155,7 @@ def carracing_diagnosis(cfg: Config, run_dir: Path, final: dict | None) -> dict 
                           "fitness_se_authors": std / math.sqrt(AUTHORS_ROLLOUTS)},
         "laps": {"episodes": len(scores), "max_steps": cfg.env.max_steps, "finished": finished["count"],
                  "finished_min": finished["min"], "finished_max": finished["max"], "full_length": full,
-                 "full_length_mean": (sum(k["mean"] * k["count"] for k in (slow, lost) if k["count"]) / full
+                 "full_length_mean": (sum(k["mean"] * k["count"] for k in (near, far) if k["count"]) / full
                                       if full else None)},
         "shortfall": short,
         "frame_gap": "diagnosis/frame_gap.txt" if frame_gap.is_file() else None,

@@ -28,8 +28,9 @@ def test_the_distance_below_solved_split_over_kinds_of_episode(tmp_path, capsys)
     # ran to step 1000 having visited 95% of the tiles (850.0) and one 50% (400.0); mean 723.3, 176.7 below 900.
     a = _write(tmp_path / "a.json", [1, 2, 3], [920.0, 850.0, 400.0], [800, 1000, 1000])
     assert main([a, a, "--cap", "1000", "--solved", "900"]) == 0
-    assert (f"{a}: 176.7 below 900: slow 1 (mean 850.0, +16.7), lost 1 (mean 400.0, +166.7), finished 1 (mean "
-            f"920.0, -6.7), left the playfield 0 (slow: ran to step 1000 having visited >= 90% of the tiles)"
+    assert (f"{a}: 176.7 below 900: near 1 (mean 850.0, +16.7), far 1 (mean 400.0, +166.7), finished 1 (mean "
+            f"920.0, -6.7), left the playfield 0 (near: ran to step 1000 having visited >= 90% of the tiles; far: "
+            f"fewer)"
             in capsys.readouterr().out)
     with pytest.raises(SystemExit) as stop:
         main([a, a, "--solved", "900"])

@@ -181,7 +181,7 @@ def test_carracing_table_fills_ours_by_controller_inputs(car_run):
     assert "906 ± 21" in text and "not run" in text
 
 
-KINDS = ("finished", "left_playfield", "slow", "lost")
+KINDS = ("finished", "left_playfield", "near", "far")
 
 
 def test_carracing_diagnosis_is_computed_from_the_final_agents_files(car_run):
@@ -210,8 +210,8 @@ def test_carracing_diagnosis_is_computed_from_the_final_agents_files(car_run):
     short = diag["shortfall"]  # the mean 801.4 is 98.6 below 900: -179/5, 410/5, -38/5 and 300/5
     assert short["threshold"] == 900.0 and math.isclose(short["below"], 98.6)
     assert {k: (short[k]["count"], short[k]["mean"], short[k]["min"]) for k in short if k in KINDS} == {
-        "finished": (2, 989.5, 989.0), "left_playfield": (1, 490.0, 490.0), "slow": (1, 938.0, 938.0),
-        "lost": (1, 600.0, 600.0)}
+        "finished": (2, 989.5, 989.0), "left_playfield": (1, 490.0, 490.0), "near": (1, 938.0, 938.0),
+        "far": (1, 600.0, 600.0)}
     shares = [short[k]["share"] for k in KINDS]
     assert [round(v, 6) for v in shares] == [-35.8, 82.0, -7.6, 60.0] and math.isclose(sum(shares), short["below"])
     assert diag["frame_gap"] == "diagnosis/frame_gap.txt"

@@ -106,3 +106,7 @@ python bench/paired_scores.py $R/z-mean/carracing/controller-zmean/evaluation_re
     $R/carracing/controller/evaluation_real_validation.json $C/controller-seed1/evaluation_real_validation.json \
     $C/controller-seed2/evaluation_real_validation.json $R/carracing-better-m/controller-zmean/evaluation_real_validation.json \
     $C/controller/evaluation_real_validation.json --cap 1000 --solved 900 --out $C/diagnosis/choice_validation.txt
+# Why the episodes that ran to step 1000 did: their tracks' length and the car's pace, from the files above.
+python bench/track_pace.py $C/controller/evaluation_real.json $C/controller-first/evaluation_real.json \
+    $R/carracing/controller/evaluation_real.json $C/controller/evaluation_real_validation.json \
+    --out $C/diagnosis/track_pace.txt

@@ -68,8 +68,11 @@ def main(argv=None) -> int:
 
         for path, r in zip(files, results):
             short = carracing_shortfall(r["scores"], r["lengths"], args.cap, args.solved)
-            parts = [f"{name} {k['count']}" + (f" (mean {k['mean']:.1f}, {k['share']:+.1f})" if k["count"] else "")
-                     for name, k in ((name, short[kind]) for kind, name in _KINDS)]
+            parts = []
+            for kind, name in _KINDS:
+                k = short[kind]
+                mean = f" (mean {k['mean']:.1f}, {k['share']:+.1f})" if k["count"] else ""
+                parts.append(f"{name} {k['count']}{mean}")
             out.say(f"{path}: {short['below']:.1f} below {args.solved:g}: " + ", ".join(parts) + f" (near: ran to "
                     f"step {args.cap} having visited >= {short['near_visited_percent']}% of the tiles; far: fewer)")
     for i, s in enumerate(scores[1:], 1):

@@ -18,8 +18,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-MAX_STEPS = 1000  # CarRacing's step cap (env.max_steps of both presets)
-
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -40,9 +38,11 @@ def main(argv=None) -> int:
     import numpy as np
 
     from bench.bench_output import Output
+    from common.config import make_config
     from envs.carracing import CarRacing64Env, tiles_visited
     from reports.results import EPISODE_KINDS, episode_kind
 
+    max_steps = make_config("carracing", "paper").env.max_steps  # 1000, as `small` (only `tiny` runs shorter)
     out = Output(args.out)
     env = CarRacing64Env()
     try:
@@ -50,9 +50,9 @@ def main(argv=None) -> int:
             rows = {kind: [] for kind in EPISODE_KINDS}
             for seed, score, steps in zip(result["seeds"], result["scores"], result["lengths"]):
                 env.reset(seed=seed)
-                tiles = len(env.unwrapped._env.track)
+                tiles = len(env._env.track)  # the wrapped CarRacing-v3's track: one entry per tile
                 visited = tiles_visited(score, steps) * tiles
-                rows[episode_kind(score, steps, MAX_STEPS)].append((tiles, 100 * visited / steps))
+                rows[episode_kind(score, steps, max_steps)].append((tiles, 100 * visited / steps))
             parts = []
             for kind in EPISODE_KINDS:
                 if rows[kind]:

@@ -89,8 +89,6 @@ def collect_results(cfg: Config, run_dir: Path) -> tuple[dict, list[dict], dict]
 AUTHORS_ROLLOUTS = 16  # episodes per candidate in the authors' CMA-ES (ORIGINAL-SPEC-DETAILED section 8)
 FINISHED_VISITED = 0.999  # tiles_visited of a finished lap is 1.0 up to float sums; one tile of ~300 is 0.003
 NEAR_VISITED = 0.9  # an episode that ran out of steps having visited this much of its track ended near the lap's end
-
-
 EPISODE_KINDS = ("finished", "left_playfield", "near", "far")
 
 

@@ -110,3 +110,21 @@ python bench/paired_scores.py $R/z-mean/carracing/controller-zmean/evaluation_re
 python bench/track_pace.py $C/controller/evaluation_real.json $C/controller-first/evaluation_real.json \
     $R/carracing/controller/evaluation_real.json $C/controller/evaluation_real_validation.json \
     --out $C/diagnosis/track_pace.txt
+# Candidate 7: does carrying a search on lift another candidate too? Candidate 4's kept C (generation 64, where its
+# search's step size was 0.081), a new CMA-ES from it, sigma 0.08, seed 4, 40 generations; scored on validation.
+D=runs/cr-zmean-s2-cont; cp -r $R/carracing-sampled-z $D && rm -f $D/timings.json
+$L python -m controller train --experiment carracing --preset small --run-dir $D --tag zmean-seed2-cont \
+    --controller.z mean --es.init_from $C/controller-seed2/best.json --es.sigma_init 0.08 --es.seed 4 --es.generations 40
+$L python -m controller evaluate --run-dir $D --tag zmean-seed2-cont --evaluate.split validation --evaluate.episodes 100
+mkdir $C/controller-seed2-continued
+cp $D/controller-zmean-seed2-cont/{best.json,config.json,history.csv,eval_history.csv,evaluation_real_validation.json} \
+    $C/controller-seed2-continued/
+cp $D/timings.json $C/controller-seed2-continued/timings_of_its_run.json
+python bench/paired_scores.py $R/z-mean/carracing/controller-zmean/evaluation_real_validation.json \
+    $R/carracing/controller/evaluation_real_validation.json $C/controller-seed1/evaluation_real_validation.json \
+    $C/controller-seed2/evaluation_real_validation.json $R/carracing-better-m/controller-zmean/evaluation_real_validation.json \
+    $C/controller/evaluation_real_validation.json $C/controller-seed2-continued/evaluation_real_validation.json \
+    --cap 1000 --solved 900 --out $C/diagnosis/choice_validation.txt
+python bench/paired_scores.py $C/controller-seed2/evaluation_real_validation.json \
+    $C/controller-seed2-continued/evaluation_real_validation.json --cap 1000 \
+    --out $C/diagnosis/paired_validation_seed2_continued.txt

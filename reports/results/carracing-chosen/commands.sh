@@ -101,11 +101,6 @@ python -m reports publish --run-dir $D --to runs/carracing-chosen-published
 rm runs/carracing-chosen-published/README.md && rm -r $C/controller $C/controller-continued && cp -r runs/carracing-chosen-published/. $C/
 cp $D/controller-first/timings_of_its_test_scoring.json $C/controller-first/
 cp runs/cr-zmean-cont/timings.json $C/controller/timings_of_its_run.json
-# The choice's file again, naming candidate 6's validation file where it now lies (same scores, same order).
-python bench/paired_scores.py $R/z-mean/carracing/controller-zmean/evaluation_real_validation.json \
-    $R/carracing/controller/evaluation_real_validation.json $C/controller-seed1/evaluation_real_validation.json \
-    $C/controller-seed2/evaluation_real_validation.json $R/carracing-better-m/controller-zmean/evaluation_real_validation.json \
-    $C/controller/evaluation_real_validation.json --cap 1000 --solved 900 --out $C/diagnosis/choice_validation.txt
 # Why the episodes that ran to step 1000 did: their tracks' length and the car's pace, from the files above.
 python bench/track_pace.py $C/controller/evaluation_real.json $C/controller-first/evaluation_real.json \
     $R/carracing/controller/evaluation_real.json $C/controller/evaluation_real_validation.json \
@@ -120,6 +115,7 @@ mkdir $C/controller-seed2-continued
 cp $D/controller-zmean-seed2-cont/{best.json,config.json,history.csv,eval_history.csv,evaluation_real_validation.json} \
     $C/controller-seed2-continued/
 cp $D/timings.json $C/controller-seed2-continued/timings_of_its_run.json
+# The choice among the seven (still candidate 6), its file naming candidate 6's validation file where it now lies.
 python bench/paired_scores.py $R/z-mean/carracing/controller-zmean/evaluation_real_validation.json \
     $R/carracing/controller/evaluation_real_validation.json $C/controller-seed1/evaluation_real_validation.json \
     $C/controller-seed2/evaluation_real_validation.json $R/carracing-better-m/controller-zmean/evaluation_real_validation.json \

@@ -2,6 +2,7 @@
 speed and calibration figures are read from such files in bench/results/, never typed in."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -23,3 +24,16 @@ class Output:
     def save(self) -> None:
         if self.path is not None:
             atomic.write_text(self.path, "\n".join(self.lines) + "\n")
+
+
+def read_evaluations(paths) -> list[dict] | None:
+    """The evaluation files of ``python -m controller evaluate``, in order; None after a one-line error on stderr
+    naming the first unreadable one (the caller exits 2)."""
+    results = []
+    for path in paths:
+        try:
+            results.append(json.loads(Path(path).read_text()))
+        except (OSError, json.JSONDecodeError) as err:
+            print(f"error: {path}: {err}", file=sys.stderr)
+            return None
+    return results

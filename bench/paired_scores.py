@@ -14,7 +14,6 @@ left the playfield, and of those that ran to the cap the near (>= 90% of the til
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -39,15 +38,11 @@ def main(argv=None) -> int:
     files = [args.first, *args.others]
     import numpy as np
 
-    from bench.bench_output import Output
+    from bench.bench_output import Output, read_evaluations
 
-    results = []
-    for path in files:
-        try:
-            results.append(json.loads(path.read_text()))
-        except (OSError, json.JSONDecodeError) as err:
-            print(f"error: {path}: {err}", file=sys.stderr)
-            return 2
+    results = read_evaluations(files)
+    if results is None:
+        return 2
     for path, result in zip(files[1:], results[1:]):
         if result.get("seeds") != results[0].get("seeds"):
             print(f"error: {files[0]} and {path} were not played on the same seeds", file=sys.stderr)

@@ -12,7 +12,6 @@ that ran to the cap was either on a longer track, or slower, or both.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -24,20 +23,17 @@ def main(argv=None) -> int:
     parser.add_argument("files", type=Path, nargs="+", help="evaluation files played in gymnasium's game")
     parser.add_argument("--out", type=Path, help="also write the output to this file")
     args = parser.parse_args(argv)
-    results = []
-    for path in args.files:
-        try:
-            result = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as err:
-            print(f"error: {path}: {err}", file=sys.stderr)
-            return 2
+    from bench.bench_output import Output, read_evaluations
+
+    results = read_evaluations(args.files)
+    if results is None:
+        return 2
+    for path, result in zip(args.files, results):
         if result.get("backend") != "gymnasium":
             print(f"error: {path}: played in {result.get('backend')!r}, not gymnasium's game", file=sys.stderr)
             return 2
-        results.append(result)
     import numpy as np
 
-    from bench.bench_output import Output
     from common.config import make_config
     from envs.carracing import CarRacing64Env, tiles_visited
     from reports.results import EPISODE_KINDS, episode_kind
@@ -50,7 +46,7 @@ def main(argv=None) -> int:
             rows = {kind: [] for kind in EPISODE_KINDS}
             for seed, score, steps in zip(result["seeds"], result["scores"], result["lengths"]):
                 env.reset(seed=seed)
-                tiles = len(env._env.track)  # the wrapped CarRacing-v3's track: one entry per tile
+                tiles = env.track_tiles
                 visited = tiles_visited(score, steps) * tiles
                 rows[episode_kind(score, steps, max_steps)].append((tiles, 100 * visited / steps))
             parts = []

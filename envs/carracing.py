@@ -82,6 +82,11 @@ class CarRacing64Env(gym.Env):
             terminated = False
         return self._obs, float(reward), bool(terminated), bool(truncated), info
 
+    @property
+    def track_tiles(self) -> int:
+        """The current track's tile count (after ``reset``): a lap's 1000 points are split over these."""
+        return len(self._env.track)
+
     def render(self):
         return self._obs.copy() if self.render_mode == "rgb_array" else None
 

@@ -44,6 +44,13 @@ def test_other_seeds_exit_2(tmp_path, capsys):
     assert "not played on the same seeds" in capsys.readouterr().err
 
 
+def test_an_unreadable_file_exits_2_naming_it(tmp_path, capsys):
+    a = _write(tmp_path / "a.json", [1], [1.0], [5])
+    (tmp_path / "b.json").write_text("{not json")
+    assert main([a, str(tmp_path / "b.json")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'b.json'}: ")
+
+
 def test_three_controllers_each_against_the_first_and_the_highest_mean(tmp_path, capsys):
     a = _write(tmp_path / "a.json", [1, 2], [100.0, 200.0], [5, 5])
     b = _write(tmp_path / "b.json", [1, 2], [130.0, 190.0], [5, 5])

@@ -10,7 +10,7 @@ def _tiles(seed: int) -> int:
     env = CarRacing64Env()
     try:
         env.reset(seed=seed)
-        return len(env._env.track)
+        return env.track_tiles
     finally:
         env.close()
 

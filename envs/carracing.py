@@ -83,9 +83,10 @@ class CarRacing64Env(gym.Env):
         return self._obs, float(reward), bool(terminated), bool(truncated), info
 
     @property
-    def track_tiles(self) -> int:
-        """The current track's tile count (after ``reset``): a lap's 1000 points are split over these."""
-        return len(self._env.track)
+    def track(self) -> np.ndarray:
+        """The current track (after ``reset``), one row per tile: (angle around the centre, heading in radians, x,
+        y). A lap's 1000 points are split over its tiles."""
+        return np.asarray(self._env.track, np.float64)
 
     def render(self):
         return self._obs.copy() if self.render_mode == "rgb_array" else None

@@ -101,8 +101,8 @@ def test_tiles_visited_reads_the_games_tile_count_from_score_and_length():
             _, reward, _, _, _ = env.step(np.array([0.0, 1.0, 0.0], np.float32))
             score, steps = score + reward, steps + 1
         inner = env._env
-        assert inner.tile_visited_count > 5 and env.track_tiles == len(inner.track)
-        assert math.isclose(tiles_visited(score, steps), inner.tile_visited_count / env.track_tiles, abs_tol=1e-6)
+        assert inner.tile_visited_count > 5 and len(env.track) == len(inner.track)
+        assert math.isclose(tiles_visited(score, steps), inner.tile_visited_count / len(env.track), abs_tol=1e-6)
         inner.car.hull.position = (1e4, 1e4)  # off the playfield: -100 is this step's reward, the episode ends
         _, reward, terminated, _, _ = env.step(np.zeros(3, np.float32))
         assert terminated and reward == -100

@@ -101,7 +101,8 @@ python -m reports publish --run-dir $D --to runs/carracing-chosen-published
 rm runs/carracing-chosen-published/README.md && rm -r $C/controller $C/controller-continued && cp -r runs/carracing-chosen-published/. $C/
 cp $D/controller-first/timings_of_its_test_scoring.json $C/controller-first/
 cp runs/cr-zmean-cont/timings.json $C/controller/timings_of_its_run.json
-# Why the episodes that ran to step 1000 did: their tracks' length and the car's pace, from the files above.
+# Why the episodes that ran to step 1000 did: their tracks' length and turning and the car's pace, from the files
+# above (run again a session later, when the turning per tile was added; the other figures are unchanged).
 python bench/track_pace.py $C/controller/evaluation_real.json $C/controller-first/evaluation_real.json \
     $R/carracing/controller/evaluation_real.json $C/controller/evaluation_real_validation.json \
     --out $C/diagnosis/track_pace.txt

@@ -60,10 +60,10 @@ def main(argv=None) -> int:
             rows = {kind: [] for kind in EPISODE_KINDS}
             for seed, score, steps in zip(result["seeds"], result["scores"], result["lengths"]):
                 env.reset(seed=seed)
-                tiles = len(env.track)
-                visited = tiles_visited(score, steps) * tiles
+                track = env.track
+                visited = tiles_visited(score, steps) * len(track)
                 rows[episode_kind(score, steps, max_steps)].append(
-                    (tiles, 100 * visited / steps, turning_per_tile(env.track)))
+                    (len(track), 100 * visited / steps, turning_per_tile(track)))
             parts = []
             for kind in EPISODE_KINDS:
                 if rows[kind]:

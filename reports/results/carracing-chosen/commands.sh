@@ -180,3 +180,6 @@ python bench/paired_scores.py $R/z-mean/carracing/controller-zmean/evaluation_re
 python bench/paired_scores.py $C/controller-seed2-continued/evaluation_real_validation.json \
     $C/controller-seed2-continued2/evaluation_real_validation.json --cap 1000 \
     --out $C/diagnosis/paired_validation_seed2_continued2.txt
+# The report again, so that it shows candidate 9's search too (the rest of it unchanged).
+cp -r $C/controller-seed2-continued2 runs/carracing-chosen/ && python -m reports make --run-dir runs/carracing-chosen
+rm -r $C/report && cp -r runs/carracing-chosen/report $C/report

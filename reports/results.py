@@ -142,8 +142,8 @@ def carracing_diagnosis(cfg: Config, run_dir: Path, final: dict | None) -> dict 
     std = float(fit_eval["std"])
     scores, lengths = test["scores"], test["lengths"]
     short = carracing_shortfall(scores, lengths, cfg.env.max_steps, cfg.env.reward_threshold)
-    finished, near, far = short["finished"], short["near"], short["far"]
-    full = near["count"] + far["count"]
+    finished = short["finished"]
+    full = [s for s, n in zip(scores, lengths) if n >= cfg.env.max_steps]  # the near and the far together
     frame_gap = RunLayout(run_dir).diagnosis / "frame_gap.txt"
     return {
         "fitness_noise": {"game": fit_env, "episode_std": std,
@@ -152,9 +152,8 @@ def carracing_diagnosis(cfg: Config, run_dir: Path, final: dict | None) -> dict 
                           "population_fitness_std_last": spread, "authors_rollouts": AUTHORS_ROLLOUTS,
                           "fitness_se_authors": std / math.sqrt(AUTHORS_ROLLOUTS)},
         "laps": {"episodes": len(scores), "max_steps": cfg.env.max_steps, "finished": finished["count"],
-                 "finished_min": finished["min"], "finished_max": finished["max"], "full_length": full,
-                 "full_length_mean": (sum(k["mean"] * k["count"] for k in (near, far) if k["count"]) / full
-                                      if full else None)},
+                 "finished_min": finished["min"], "finished_max": finished["max"], "full_length": len(full),
+                 "full_length_mean": sum(full) / len(full) if full else None},
         "shortfall": short,
         "frame_gap": "diagnosis/frame_gap.txt" if frame_gap.is_file() else None,
     }

@@ -42,7 +42,9 @@ HISTORY_COLUMNS = ("generation", "wall_seconds", "fitness_mean", "fitness_min", 
 EVAL_COLUMNS = ("generation", "wall_seconds", "improvement", "eval_score", "prev_best_score", "best_score")
 # The value of a setting (settings_of) in a state written before the setting existed.
 SETTINGS_BEFORE = {"shared_tracks": False, "init_from": None, "dream_models": None, "negative_streak": 0,
-                   "z": "sample"}
+                   "z": "sample", "restart_at": 0}
+# The restart's CMA draws from its own seed, es.seed + this (not those of a run with seed es.seed + 1).
+RESTART_SEED_OFFSET = 1_000
 
 
 def eval_seeds(cfg: Config) -> list[int]:
@@ -83,7 +85,18 @@ def settings_of(cfg: Config, num_params: int, mean0: np.ndarray | None) -> dict:
             "dream": cfg.es.dream, "temperature": cfg.es.temperature if cfg.es.dream else None,
             "inputs": cfg.controller.inputs, "shared_tracks": cfg.es.shared_tracks,
             "init_from": init_from, "dream_models": cfg.es.dream_models or None,  # validate: only with es.dream
-            "negative_streak": cfg.es.negative_streak, "z": cfg.controller.z}
+            "negative_streak": cfg.es.negative_streak, "z": cfg.controller.z, "restart_at": cfg.es.restart_at}
+
+
+def restart(cfg: Config, state: dict, es: CMAES) -> CMAES:
+    """es.restart_at: a new CMA-ES whose first mean is the kept C (``state["best"]``, the best evaluation so far)
+    and whose σ0 is the σ the search has reached; its covariance starts afresh. What candidates 6 and 7 of
+    reports/results/carracing-chosen did by hand with es.init_from and es.sigma_init."""
+    fresh = CMAES(es.num_params, es.sigma, es.population_size, cfg.es.weight_decay,
+                  seed=cfg.es.seed + RESTART_SEED_OFFSET, mean_init=state["best"])
+    print(f"[controller] restart after generation {state['generation']}: a new CMA-ES at the kept C (score "
+          f"{float(state['best_score']):.1f}), sigma0 {es.sigma:.4f}", flush=True)
+    return fresh
 
 
 def load_state(out: Path) -> dict | None:
@@ -166,6 +179,8 @@ def train(cfg: Config, out: Path, backend, generations: int | None = None,
     while state["generation"] < last:
         g = state["generation"] + 1
         t0 = time.monotonic()
+        if g == cfg.es.restart_at + 1 and cfg.es.restart_at:  # again on a resume from generation restart_at's state
+            es = restart(cfg, state, es)
         candidates = es.ask()
         gen_seeds = seeds.generation_seeds(es.population_size, cfg.es.shared_tracks)
         returns, lengths = backend.rollouts(round_params(candidates), gen_seeds)
@@ -183,7 +198,7 @@ def train(cfg: Config, out: Path, backend, generations: int | None = None,
         if state["best_score"] is None:  # as the authors: "best" starts at generation 1's mean fitness
             state["best_score"] = summary.fitness_mean
         eval_text = ""
-        if g % cfg.es.eval_every == 0 or g == cfg.es.generations:
+        if g % cfg.es.eval_every == 0 or g in (cfg.es.generations, cfg.es.restart_at):  # the restart needs a kept C
             mean = round_params(es.mean)
             eval_returns, _ = backend.evaluate(mean, eval_seeds(cfg))
             score = float(np.mean(eval_returns))

@@ -122,15 +122,17 @@ def draw_figures(cfg: Config, run_dir: Path, out_dir: Path, results: dict, contr
     where = "in the dream" if cfg.es.dream else "in the real game"
     for summary in controllers:
         history, evals, folder = summary["history"], summary["eval_history"], summary["folder"]
+        restart_at = (summary.get("training") or {}).get("restart_at", 0)
         missing = None
         if not isinstance(history, list) or not history:
             missing = NOT_RUN if history is None else f"history.csv {(history or {}).get('error', 'is empty')}"
 
-        def curve(path: Path, history=history, evals=evals, folder=folder) -> None:
+        def curve(path: Path, history=history, evals=evals, folder=folder, restart_at=restart_at) -> None:
             figures.training_curve_figure(
                 history, evals if isinstance(evals, list) else [], path,
                 reference_history=reference.get("history"), reference_evals=reference.get("eval_history"),
-                threshold=threshold, title=f"ours: {folder}/ ({cfg.preset} preset, {where})",
+                threshold=threshold, restart_at=restart_at,
+                title=f"ours: {folder}/ ({cfg.preset} preset, {where})",
                 reference_title=f"authors' published log ({cfg.experiment}, {where})")
 
         _figure(results, curve_name(folder), out_dir, curve, missing)

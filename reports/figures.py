@@ -41,8 +41,10 @@ def _column(rows: Sequence[dict], name: str) -> np.ndarray:
 
 
 def _curve_panel(ax, history: Sequence[dict], evals: Sequence[dict], title: str,
-                 threshold: float | None) -> None:
+                 threshold: float | None, restart_at: int = 0) -> None:
     gen = _column(history, "generation")
+    if restart_at:
+        ax.axvline(restart_at + 0.5, color="tab:orange", ls=":", lw=1, label=f"restart after generation {restart_at}")
     ax.plot(gen, _column(history, "fitness_max"), color="tab:green", lw=1, label="best (max)")
     ax.plot(gen, _column(history, "fitness_mean"), color="tab:blue", lw=1, label="mean")
     ax.plot(gen, _column(history, "fitness_min"), color="tab:gray", lw=1, label="worst (min)")
@@ -65,7 +67,7 @@ def training_curve_figure(history: Sequence[dict], evals: Sequence[dict], out_pa
                           reference_history: Sequence[dict] | None = None,
                           reference_evals: Sequence[dict] | None = None,
                           title: str = "ours", reference_title: str = "authors (published log)",
-                          threshold: float | None = None) -> Path:
+                          threshold: float | None = None, restart_at: int = 0) -> Path:
     """Our CMA-ES curve and, beside it, the authors' (two panels, x = generation).
 
     Args:
@@ -74,10 +76,11 @@ def training_curve_figure(history: Sequence[dict], evals: Sequence[dict], out_pa
         out_path: PNG path.
         reference_history, reference_evals: the authors' rows (same column names); None: one panel.
         threshold: a horizontal "solved" line (CarRacing 900), or None.
+        restart_at: the generation after which our CMA-ES restarted (es.restart_at; a vertical line), or 0.
     """
     panels = 2 if reference_history else 1
     fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4), squeeze=False, sharey=True)  # same scale: comparable
-    _curve_panel(axes[0, 0], history, evals, title, threshold)
+    _curve_panel(axes[0, 0], history, evals, title, threshold, restart_at)
     if reference_history:
         _curve_panel(axes[0, 1], reference_history, reference_evals or [], reference_title, threshold)
     return _save(fig, out_path)

@@ -39,6 +39,9 @@ def _training_md(results: dict) -> list[str]:
                 line += (f" Best eval score of the CMA mean ({where}): "
                          f"{fmt_number(training['best_eval']['eval_score'], 2)} at generation "
                          f"{training['best_eval']['generation']}.")
+            if training.get("restart_at"):
+                line += (f" After generation {training['restart_at']} a new CMA-ES started at the C kept so far, "
+                         f"with the step size reached (es.restart_at).")
             out += [line, ""]
         best = summary.get("best")
         if isinstance(best, dict) and "error" not in best:

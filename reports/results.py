@@ -44,6 +44,7 @@ def collect_results(cfg: Config, run_dir: Path) -> tuple[dict, list[dict], dict]
             "rnn.hidden_size": cfg.rnn.hidden_size, "rnn.steps": cfg.rnn.steps, "rnn.epochs": cfg.rnn.epochs,
             "controller.inputs": cfg.controller.inputs, "es.population_size": cfg.es.population_size,
             "es.num_rollouts": cfg.es.num_rollouts, "es.generations": cfg.es.generations,
+            "es.restart_at": cfg.es.restart_at,
             "es.eval_every": cfg.es.eval_every, "es.eval_rollouts": cfg.es.eval_rollouts,
             "es.dream": cfg.es.dream, "es.temperature": cfg.es.temperature,
             "evaluate.episodes": cfg.evaluate.episodes, "evaluate.seed": cfg.evaluate.seed,

@@ -135,7 +135,16 @@ def controller_summary(folder: Path) -> dict:
         if isinstance(evals, list) and evals:
             top = max(evals, key=lambda r: r["eval_score"])
             out["training"]["best_eval"] = {"generation": top["generation"], "eval_score": top["eval_score"]}
+        restart_at = _restart_at(guarded(read_json, files.config))
+        if restart_at and last["generation"] > restart_at:
+            out["training"]["restart_at"] = restart_at
     return out
+
+
+def _restart_at(config) -> int:
+    """The generation after which the folder's CMA-ES restarted (es.restart_at of its config.json; 0: none)."""
+    es = config.get("es") if isinstance(config, dict) else None
+    return int(es.get("restart_at", 0)) if isinstance(es, dict) else 0
 
 
 def reference_curve(experiment: str) -> dict:

@@ -15,7 +15,7 @@ import pytest
 from common.config import ConfigError, make_config
 from controller.backends import SyntheticBackend
 from controller.es import CMAES, round_params
-from controller.train import HISTORY_COLUMNS, train
+from controller.train import HISTORY_COLUMNS, restart, train
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "WORLDMODELS_TEST_FITNESS": "quadratic", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
@@ -134,6 +134,44 @@ def test_init_from_starts_the_mean_at_a_best_json_and_resume_checks_its_content(
     other = make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 3})
     with pytest.raises(ConfigError, match="init_from"):
         train(other, tmp_path / "tuned", SyntheticBackend(other))
+
+
+def test_restart_starts_a_fresh_cma_at_the_kept_c_with_the_reached_sigma():
+    cfg = make_config("doom", "tiny", {"controller.inputs": "z", "es.restart_at": 2, "es.generations": 4})
+    old = CMAES(5, 0.3, 8, seed=0)
+    for _ in range(3):  # move σ and the covariance away from their start
+        candidates = old.ask()
+        old.tell(candidates, -np.sum((candidates - 1.0) ** 2, axis=1))
+    kept = np.array([0.1, -0.2, 0.3, -0.4, 0.5])
+    fresh = restart(cfg, {"generation": 2, "best": kept, "best_score": 7.0}, old)
+    np.testing.assert_allclose(fresh.mean, kept)
+    assert fresh.sigma == pytest.approx(old.sigma) and old.sigma != pytest.approx(0.3)
+    np.testing.assert_allclose(fresh.stds, old.sigma, rtol=1e-4)  # identity covariance: every coordinate at σ
+    assert fresh.population_size == 8
+
+
+def test_restart_runs_once_after_its_generation_and_resumes_across_it(tmp_path, capsys):
+    def cfg_of(restart_at):
+        return make_config("doom", "tiny", {"controller.inputs": "z", "es.generations": 5, "es.eval_every": 4,
+                                            "es.restart_at": restart_at})
+
+    train(cfg_of(2), tmp_path / "whole", SyntheticBackend(cfg_of(2)))
+    assert capsys.readouterr().out.count("restart after generation 2") == 1
+    # the C kept at the restart is evaluated there, although eval_every would not
+    assert [int(r["generation"]) for r in _rows(tmp_path / "whole" / "eval_history.csv")] == [2, 4, 5]
+    # killed after the restart's generation: the resumed run restarts the same way and matches the whole one
+    train(cfg_of(2), tmp_path / "resumed", SyntheticBackend(cfg_of(2)), generations=2)
+    train(cfg_of(2), tmp_path / "resumed", SyntheticBackend(cfg_of(2)))
+    def searched(folder):  # every column but the wall clock
+        return [{k: v for k, v in row.items() if k != "wall_seconds"} for row in _rows(tmp_path / folder / "history.csv")]
+
+    assert searched("resumed") == searched("whole")
+    # it changes the search, and a resume must keep the stored restart_at
+    train(cfg_of(0), tmp_path / "single", SyntheticBackend(cfg_of(0)))
+    single, whole = (_rows(tmp_path / d / "history.csv") for d in ("single", "whole"))
+    assert single[:2] == whole[:2] and single[2]["fitness_mean"] != whole[2]["fitness_mean"]
+    with pytest.raises(ConfigError, match="restart_at"):
+        train(cfg_of(3), tmp_path / "whole", SyntheticBackend(cfg_of(3)))
 
 
 def test_init_from_refuses_a_missing_or_misshapen_file(tmp_path):

@@ -181,6 +181,19 @@ def test_carracing_table_fills_ours_by_controller_inputs(car_run):
     assert "906 ± 21" in text and "not run" in text
 
 
+def test_a_restarted_search_is_named_in_the_report(car_run):
+    run, _, _ = car_run
+    restarted = {"es": {"restart_at": 4}}  # the controller folder's own config.json; its history runs to 6
+    (run / "controller" / "config.json").write_text(json.dumps(restarted))
+    (run / "controller-zonly" / "config.json").write_text(json.dumps({"es": {"restart_at": 6}}))  # never reached
+    make_report(make_config("carracing", "tiny"), run)
+    results, text = _load(run)
+    training = {c["folder"]: c.get("training") or {} for c in results["controllers"]}
+    assert training["controller"]["restart_at"] == 4
+    assert "restart_at" not in training["controller-zonly"]
+    assert text.count("a new CMA-ES started at the C kept so far") == 1 and "After generation 4 a new" in text
+
+
 KINDS = ("finished", "left_playfield", "near", "far")
 
 

@@ -3,6 +3,9 @@
 # (seeds 500,000,000.., common/seeds.py) and only it scored on the 100 test tracks. The five candidates all read
 # V's mean (controller.z mean, Deviations 18); run from the repository root on a host without runs/carracing-chosen,
 # after the one command's run (runs/carracing-small, published as reports/results/carracing).
+# Candidates 1 to 9 ran before the small preset restarted its CMA-ES (README, Deviations 19) and before that
+# one command's run moved to reports/results/carracing-no-restart: up to candidate 10's block, read $R/carracing as
+# that folder, and add --es.restart_at 0 to a train command of more than 72 generations to repeat it today.
 set -eo pipefail
 . .venv/bin/activate
 R=reports/results; C=$R/carracing-chosen; L="flock /tmp/wm-heavy.lock"
@@ -183,3 +186,28 @@ python bench/paired_scores.py $C/controller-seed2-continued/evaluation_real_vali
 # The report again, so that it shows candidate 9's search too (the rest of it unchanged).
 cp -r $C/controller-seed2-continued2 runs/carracing-chosen/ && python -m reports make --run-dir runs/carracing-chosen
 rm -r $C/report && cp -r runs/carracing-chosen/report $C/report
+# Candidate 10: the one command with the restart (Deviations 19), from an empty runs/carracing-small; its C on the
+# validation tracks (before its V-only C's last generations), then the rest of the one command.
+$L python -m reports reproduce --experiment carracing --preset small --run-dir runs/carracing-small
+$L python -m controller evaluate --run-dir runs/carracing-small --evaluate.split validation --evaluate.episodes 100
+$L python -m reports reproduce --experiment carracing --preset small --run-dir runs/carracing-small
+git mv $R/carracing $R/carracing-no-restart
+python -m reports publish --run-dir runs/carracing-small --to $R/carracing
+mkdir -p $R/carracing/diagnosis
+python bench/paired_scores.py $R/carracing-no-restart/controller/evaluation_real.json $R/carracing/controller/evaluation_real.json \
+    --cap 1000 --solved 900 --out $R/carracing/diagnosis/paired_test_no_restart.txt
+python bench/paired_scores.py $R/carracing-no-restart/controller/evaluation_real_validation.json \
+    $R/carracing/controller/evaluation_real_validation.json --cap 1000 --solved 900 \
+    --out $R/carracing/diagnosis/paired_validation_no_restart.txt
+# The choice among ten (still candidate 8), and the test pairings against the one command at the new paths.
+python bench/paired_scores.py $R/z-mean/carracing/controller-zmean/evaluation_real_validation.json \
+    $R/carracing-no-restart/controller/evaluation_real_validation.json $C/controller-seed1/evaluation_real_validation.json \
+    $C/controller-seed2/evaluation_real_validation.json $R/carracing-better-m/controller-zmean/evaluation_real_validation.json \
+    $C/controller-continued/evaluation_real_validation.json $C/controller-seed2-continued/evaluation_real_validation.json \
+    $C/controller/evaluation_real_validation.json $C/controller-seed2-continued2/evaluation_real_validation.json \
+    $R/carracing/controller/evaluation_real_validation.json \
+    --cap 1000 --solved 900 --out $C/diagnosis/choice_validation.txt
+python bench/paired_scores.py $R/carracing-no-restart/controller/evaluation_real.json $C/controller/evaluation_real.json \
+    --cap 1000 --solved 900 --out $C/diagnosis/paired_test_one_command.txt
+python bench/paired_scores.py $R/carracing/controller/evaluation_real.json $C/controller/evaluation_real.json \
+    --cap 1000 --solved 900 --out $C/diagnosis/paired_test_one_command_restart.txt

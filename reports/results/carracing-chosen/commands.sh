@@ -211,3 +211,38 @@ python bench/paired_scores.py $R/carracing-no-restart/controller/evaluation_real
     --cap 1000 --solved 900 --out $C/diagnosis/paired_test_one_command.txt
 python bench/paired_scores.py $R/carracing/controller/evaluation_real.json $C/controller/evaluation_real.json \
     --cap 1000 --solved 900 --out $C/diagnosis/paired_test_one_command_restart.txt
+# Candidate 11: candidate 8's search carried on in gymnasium's game (the game of the score) instead of envpool's, at
+# the step size it had reached (0.025), seed 7, 32 x 2, 24 generations; scored on validation in both games, and
+# candidate 8 on validation in envpool's game beside it.
+D=runs/cr-zmean-gym; cp -r $R/carracing-sampled-z $D && rm -f $D/timings.json
+$L python -m controller train --experiment carracing --preset small --run-dir $D --tag zmean-gym \
+    --controller.z mean --env.backend gymnasium --es.init_from $C/controller/best.json --es.sigma_init 0.025 \
+    --es.seed 7 --es.generations 24
+$L python -m controller evaluate --run-dir $D --tag zmean-gym --evaluate.split validation --evaluate.episodes 100
+$L python -m controller evaluate --run-dir $D --tag zmean-gym --evaluate.split validation --evaluate.episodes 100 \
+    --evaluate.backend envpool
+$L python -m controller evaluate --run-dir runs/carracing-chosen --evaluate.split validation --evaluate.episodes 100 \
+    --evaluate.backend envpool
+mkdir $C/controller-gymnasium
+cp $D/controller-zmean-gym/{best.json,config.json,history.csv,eval_history.csv,evaluation_real_validation.json,evaluation_real_envpool_validation.json} \
+    $C/controller-gymnasium/
+cp $D/timings.json $C/controller-gymnasium/timings_of_its_run.json
+cp runs/carracing-chosen/controller/evaluation_real_envpool_validation.json $C/controller/
+cp runs/carracing-chosen/timings.json $C/  # its stage `validate_envpool`
+# The choice among eleven (still candidate 8, by 0.02; candidate 11 played no test track), and the pairings.
+python bench/paired_scores.py $R/z-mean/carracing/controller-zmean/evaluation_real_validation.json \
+    $R/carracing-no-restart/controller/evaluation_real_validation.json $C/controller-seed1/evaluation_real_validation.json \
+    $C/controller-seed2/evaluation_real_validation.json $R/carracing-better-m/controller-zmean/evaluation_real_validation.json \
+    $C/controller-continued/evaluation_real_validation.json $C/controller-seed2-continued/evaluation_real_validation.json \
+    $C/controller/evaluation_real_validation.json $C/controller-seed2-continued2/evaluation_real_validation.json \
+    $R/carracing/controller/evaluation_real_validation.json $C/controller-gymnasium/evaluation_real_validation.json \
+    --cap 1000 --solved 900 --out $C/diagnosis/choice_validation.txt
+python bench/paired_scores.py $C/controller/evaluation_real_validation.json \
+    $C/controller-gymnasium/evaluation_real_validation.json --cap 1000 --solved 900 \
+    --out $C/diagnosis/paired_validation_gymnasium.txt
+python bench/paired_scores.py $C/controller/evaluation_real_envpool_validation.json \
+    $C/controller-gymnasium/evaluation_real_envpool_validation.json --cap 1000 --solved 900 \
+    --out $C/diagnosis/paired_validation_gymnasium_envpool.txt
+# The report again, so that it shows candidate 11's search too.
+cp -r $C/controller-gymnasium runs/carracing-chosen/ && python -m reports make --run-dir runs/carracing-chosen
+rm -r $C/report && cp -r runs/carracing-chosen/report $C/report

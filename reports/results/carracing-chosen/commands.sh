@@ -246,3 +246,14 @@ python bench/paired_scores.py $C/controller/evaluation_real_envpool_validation.j
 # The report again, so that it shows candidate 11's search too.
 cp -r $C/controller-gymnasium runs/carracing-chosen/ && python -m reports make --run-dir runs/carracing-chosen
 rm -r $C/report && cp -r runs/carracing-chosen/report $C/report
+# Candidate 8 with its gas output's bias moved (a probe of the pace, not a candidate), on validation in envpool's game.
+for o in m0.4 m0.2 0.2 0.4; do
+    python bench/gas_offset.py $C/controller/best.json --offset=${o/m/-} --out runs/carracing-chosen/controller-gas$o/best.json
+    $L python -m controller evaluate --run-dir runs/carracing-chosen --tag gas$o --evaluate.split validation \
+        --evaluate.episodes 100 --evaluate.backend envpool
+    mkdir -p $C/gas-offset/controller-gas$o
+    cp runs/carracing-chosen/controller-gas$o/{best.json,evaluation_real_envpool_validation.json} $C/gas-offset/controller-gas$o/
+done
+python bench/paired_scores.py $C/controller/evaluation_real_envpool_validation.json \
+    $C/gas-offset/controller-gas{m0.4,m0.2,0.2,0.4}/evaluation_real_envpool_validation.json --cap 1000 --solved 900 \
+    --out $C/diagnosis/gas_offset_validation_envpool.txt

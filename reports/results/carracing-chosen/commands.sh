@@ -246,14 +246,19 @@ python bench/paired_scores.py $C/controller/evaluation_real_envpool_validation.j
 # The report again, so that it shows candidate 11's search too.
 cp -r $C/controller-gymnasium runs/carracing-chosen/ && python -m reports make --run-dir runs/carracing-chosen
 rm -r $C/report && cp -r runs/carracing-chosen/report $C/report
-# Candidate 8 with its gas output's bias moved (a probe of the pace, not a candidate), on validation in envpool's game.
-for o in m0.4 m0.2 0.2 0.4; do
-    python bench/gas_offset.py $C/controller/best.json --offset=${o/m/-} --out runs/carracing-chosen/controller-gas$o/best.json
-    $L python -m controller evaluate --run-dir runs/carracing-chosen --tag gas$o --evaluate.split validation \
+# Candidate 8 with its gas output's bias moved or its steering scaled (probes of the pace, not candidates), on
+# validation in envpool's game. The four gas-only probes were written by this script's first form (bench/gas_offset.py
+# --offset), the same parameters; their best.json files have no steer_scale field.
+for probe in gasm0.4:-0.4:1 gasm0.2:-0.2:1 gas0.2:0.2:1 gas0.4:0.4:1 steer0.8:0:0.8 steer1.25:0:1.25 \
+        gas0.2-steer1.25:0.2:1.25 gas0.2-steer1.5:0.2:1.5 gas0.4-steer1.5:0.4:1.5; do
+    IFS=: read -r t gas steer <<< "$probe"
+    python bench/action_probe.py $C/controller/best.json --gas-offset=$gas --steer-scale $steer \
+        --out runs/carracing-chosen/controller-$t/best.json
+    $L python -m controller evaluate --run-dir runs/carracing-chosen --tag $t --evaluate.split validation \
         --evaluate.episodes 100 --evaluate.backend envpool
-    mkdir -p $C/gas-offset/controller-gas$o
-    cp runs/carracing-chosen/controller-gas$o/{best.json,evaluation_real_envpool_validation.json} $C/gas-offset/controller-gas$o/
+    mkdir -p $C/action-probe/controller-$t
+    cp runs/carracing-chosen/controller-$t/{best.json,evaluation_real_envpool_validation.json} $C/action-probe/controller-$t/
 done
 python bench/paired_scores.py $C/controller/evaluation_real_envpool_validation.json \
-    $C/gas-offset/controller-gas{m0.4,m0.2,0.2,0.4}/evaluation_real_envpool_validation.json --cap 1000 --solved 900 \
-    --out $C/diagnosis/gas_offset_validation_envpool.txt
+    $C/action-probe/controller-{gasm0.4,gasm0.2,gas0.2,gas0.4,steer0.8,steer1.25,gas0.2-steer1.25,gas0.2-steer1.5,gas0.4-steer1.5}/evaluation_real_envpool_validation.json \
+    --cap 1000 --solved 900 --out $C/diagnosis/action_probe_validation_envpool.txt

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-STEER, GAS, ACTIONS = 0, 1, 3  # C's outputs: steer, gas, brake; the flat vector starts [b_steer, b_gas, b_brake, W...]
+STEER, GAS = 0, 1  # C's outputs: steer, gas, brake; the flat vector starts [b_steer, b_gas, b_brake, W...]
 
 
 def main(argv=None) -> int:
@@ -39,8 +39,9 @@ def main(argv=None) -> int:
     if args.out.exists():
         print(f"error: {args.out} exists; choose another --out", file=sys.stderr)
         return 2
+    shape = controller_shape(make_config("carracing"))  # the number of actions and of parameters of a CarRacing C
     try:
-        params, generation = read_params(args.params, controller_shape(make_config("carracing")).num_params)
+        params, generation = read_params(args.params, shape.num_params)
     except (OSError, ConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -49,7 +50,7 @@ def main(argv=None) -> int:
           f"steering x {args.steer_scale:g}")
     params[GAS] += args.gas_offset
     params[STEER] *= args.steer_scale
-    params[ACTIONS + STEER::ACTIONS] *= args.steer_scale
+    params[shape.action_size + STEER::shape.action_size] *= args.steer_scale  # W's steering column
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out, {"params": params.tolist(), "generation": generation, "source": str(args.params),
                           "gas_offset": args.gas_offset, "steer_scale": args.steer_scale})

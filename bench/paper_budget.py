@@ -1,0 +1,188 @@
+"""What the authors' budget would cost here: each stage of a published `small` run scaled to the `paper` preset by
+its count of work, at the run's own measured cost per unit; for CarRacing, where the authors' CMA-ES curve crossed
+each score, in episodes and in hours at the run's rate, beside a chosen C's own search; for Doom, how far the
+authors' candidates and the run's lived in their dreams.
+
+    python bench/paper_budget.py [--carracing reports/results/carracing] [--doom reports/results/doom]
+        [--lineage DIR[:GEN] ...] [--out FILE]
+
+A stage's work: collection and encoding, episodes; V, epochs x episodes it trains on; M, sequence-steps (steps x
+batch x length) where the config counts steps (CarRacing) or epochs x episodes where it counts epochs (Doom, with
+the run's frames per episode); C, episodes (generations x population x rollouts, plus the evaluations of the CMA
+mean). The projection assumes the run's cost per unit: the same episode lengths (a better C's real episodes run
+longer, its dream rollouts too) and the same per-frame cost at the paper's larger M batches. Stages the `paper`
+preset does not run as such (the τ table, the V-only C, validation) are left out. The authors' log
+(reports/reference/*_cma_hist*.csv) evaluates the CMA mean every 25 generations on 1,024 episodes, CarRacing in the
+real game; a generation is 64 x 16 episodes.
+
+``--lineage``: the controller folders of one C's search in order (each carried the previous one on, ``es.init_from``),
+the last one ``:GEN`` for the generation whose C was kept; its episodes are summed and its validation score
+(``evaluation_real_validation.json`` in the last folder) printed beside the authors' curve.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+ROOT = Path(__file__).resolve().parents[1]
+# Candidate 8 of reports/results/carracing-chosen, the chosen CarRacing C: candidate 1's search, carried on by
+# candidate 6, carried on by candidate 8 (64 x 2), whose C of generation 16 was kept.
+CHOSEN = "reports/results/carracing-chosen"
+DEFAULT_LINEAGE = [f"{CHOSEN}/controller-first", f"{CHOSEN}/controller-continued", f"{CHOSEN}/controller:16"]
+THRESHOLDS = (850.0, 865.0, 880.0, 890.0, 900.0)  # query points on the authors' curve, not results
+STAGES = ("collect", "vae_train", "vae_encode", "rnn_train", "controller_train", "evaluate")
+
+
+def stage_work(cfg, stage: str, episode_frames: float | None = None) -> float:
+    """The units of work a stage does under ``cfg`` (see the module's docstring)."""
+    episodes = cfg.collect.episodes
+    if stage in ("collect", "vae_encode"):
+        return episodes
+    if stage == "vae_train":
+        return cfg.vae.epochs * (min(cfg.vae.max_episodes, episodes) if cfg.vae.max_episodes else episodes)
+    if stage == "rnn_train":
+        if cfg.rnn.steps:
+            return cfg.rnn.steps * cfg.rnn.batch_size * cfg.rnn.sequence_length
+        return cfg.rnn.epochs * episodes
+    if stage == "controller_train":
+        es = cfg.es
+        return es.generations * es.population_size * es.num_rollouts + (es.generations // es.eval_every) * es.eval_rollouts
+    if stage == "evaluate":
+        return cfg.evaluate.episodes
+    raise ValueError(stage)
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def search_episodes(folder: Path, last_generation: int | None = None) -> tuple[int, int]:
+    """(episodes played, generations) by one controller folder's search up to ``last_generation``: its training
+    episodes (history.csv) and the evaluations of its CMA mean (eval_history.csv)."""
+    es = json.loads((folder / "config.json").read_text())["es"]
+    history = [r for r in read_csv(folder / "history.csv")
+               if last_generation is None or int(r["generation"]) <= last_generation]
+    evals = [r for r in read_csv(folder / "eval_history.csv")
+             if last_generation is None or int(r["generation"]) <= last_generation]
+    return len(history) * es["population_size"] * es["num_rollouts"] + len(evals) * es["eval_rollouts"], len(history)
+
+
+def shown(path: Path) -> str:
+    """``path`` as the command line would name it from the project's root."""
+    path = Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def project(out, run_dir: Path) -> tuple[float, str]:
+    """Prints each stage of ``run_dir`` scaled to the paper preset; returns the C stage's episodes per second and
+    the host it was measured on."""
+    from common.config import config_from_dict, make_config
+
+    cfg = config_from_dict(json.loads((run_dir / "config.json").read_text()))
+    paper = make_config(cfg.experiment, "paper")
+    timings = json.loads((run_dir / "timings.json").read_text())
+    hosts = {timings[s]["machine"] for s in STAGES if s in timings}
+    out.say(f"\n{cfg.experiment}: {shown(run_dir)} (preset {cfg.preset}) scaled to the paper preset; timings measured on "
+            + "; ".join(sorted(hosts)))
+    out.say(f"  {'stage':<17}{'run wall s':>12}{'run work':>16}{'paper work':>16}{'x':>8}{'paper wall h':>14}")
+    total = 0.0
+    for stage in STAGES:
+        if stage not in timings:
+            continue
+        wall = timings[stage]["wall_s"]
+        run_work, paper_work = stage_work(cfg, stage), stage_work(paper, stage)
+        projected = wall * paper_work / run_work
+        total += projected
+        out.say(f"  {stage:<17}{wall:>12,.1f}{run_work:>16,.0f}{paper_work:>16,.0f}{paper_work / run_work:>8.1f}"
+                f"{projected / 3600:>14,.1f}")
+    out.say(f"  paper preset, these stages: {total / 3600:,.1f} h ({total / 86400:,.1f} days) on that host, against "
+            f"{sum(timings[s]['wall_s'] for s in STAGES if s in timings) / 3600:.2f} h for the run's")
+    episodes, _ = search_episodes(run_dir / "controller")
+    rate = episodes / timings["controller_train"]["wall_s"]
+    return rate, timings["controller_train"]["machine"]
+
+
+def carracing_curve(out, rate: float, host: str, lineage: list[str]) -> None:
+    from reports.published import REFERENCE_DIR
+
+    rows = read_csv(REFERENCE_DIR / "carracing_cma_hist_best.csv")
+    wall = {int(r["generation"]): int(r["wall_seconds"]) for r in read_csv(REFERENCE_DIR / "carracing_cma_hist.csv")}
+    out.say(f"\nThe authors' CarRacing CMA-ES (64 x 16 episodes per generation; the CMA mean scored on 1,024 episodes "
+            f"every 25 generations), and its episodes at the run's C rate, {rate:.3f} episodes/s on {host}:")
+    out.say("  (each score is the first evaluation at or above it: the curve crossed it within the 25 generations "
+            "before)")
+    out.say(f"  {'first at or above':>18}{'generation':>12}{'its score':>11}{'episodes':>12}{'authors h':>11}"
+            f"{'hours here':>12}")
+    for threshold in THRESHOLDS:
+        row = next((r for r in rows if float(r["eval_score"]) >= threshold), None)
+        if row is None:
+            out.say(f"  {threshold:>18.1f}  never in {len(rows) * 25} generations")
+            continue
+        g = int(row["generation"])
+        episodes = g * 64 * 16 + (g // 25) * 1024
+        out.say(f"  {threshold:>18.1f}{g:>12}{float(row['eval_score']):>11.1f}{episodes:>12,}"
+                f"{wall[g] / 3600:>11.1f}{episodes / rate / 3600:>12,.1f}")
+    last = rows[-1]
+    out.say(f"  (the authors' last evaluation, generation {last['generation']}: {float(last['eval_score']):.1f})")
+    total, parts = 0, []
+    for item in lineage:
+        folder, _, gen = item.partition(":")
+        episodes, generations = search_episodes(ROOT / folder, int(gen) if gen else None)
+        total += episodes
+        parts.append(f"{folder} {generations} generations, {episodes:,} episodes")
+    validation = json.loads((ROOT / lineage[-1].partition(":")[0] / "evaluation_real_validation.json").read_text())
+    out.say(f"This project's chosen C: {'; then '.join(parts)}: {total:,} episodes in all, "
+            f"{total / rate / 3600:.1f} h at that rate; {validation['mean']:.1f} ± {validation['std']:.1f} over "
+            f"{validation['episodes']} validation tracks in {validation['backend']}'s game.")
+
+
+def doom_dreams(out, run_dir: Path) -> None:
+    from reports.published import REFERENCE_DIR
+
+    authors = read_csv(REFERENCE_DIR / "doomrnn_cma_hist.csv")
+    best = max(authors, key=lambda r: float(r["fitness_max"]))
+    ours = read_csv(run_dir / "controller" / "history.csv")
+    first = next((r for r in ours if float(r["fitness_max"]) > float(best["fitness_max"])), None)
+    out.say(f"\nDoom's dream: the authors' best candidate in {len(authors)} generations lived "
+            f"{float(best['fitness_max']):.1f} steps on average over its 16 dream rollouts (generation "
+            f"{best['generation']}; their population's mean at the last, {float(authors[-1]['fitness_mean']):.1f}).")
+    if first is not None:
+        out.say(f"  {shown(run_dir)}'s C: a candidate passed that at generation {first['generation']} "
+                f"({float(first['fitness_max']):.1f}); its population's mean at the last, generation "
+                f"{ours[-1]['generation']}: {float(ours[-1]['fitness_mean']):.1f}.")
+    else:
+        out.say(f"  {shown(run_dir)}'s C: no candidate in {len(ours)} generations passed it.")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--carracing", type=Path, default=ROOT / "reports/results/carracing",
+                        help="a published CarRacing run (config.json, timings.json, controller/)")
+    parser.add_argument("--doom", type=Path, default=ROOT / "reports/results/doom", help="a published Doom run")
+    parser.add_argument("--lineage", nargs="+", default=DEFAULT_LINEAGE, metavar="DIR[:GEN]",
+                        help="controller folders of one CarRacing C's search, in order (default: the chosen C)")
+    parser.add_argument("--out", type=Path, help="also write the output to this file")
+    args = parser.parse_args(argv)
+    for path in [args.carracing, args.doom] + [ROOT / item.partition(":")[0] for item in args.lineage]:
+        if not path.is_dir():
+            print(f"error: {path}: no such folder", file=sys.stderr)
+            return 2
+    from bench.bench_output import Output
+
+    out = Output(args.out)
+    rate, host = project(out, args.carracing)
+    carracing_curve(out, rate, host, args.lineage)
+    project(out, args.doom)
+    doom_dreams(out, args.doom)
+    out.save()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -262,3 +262,38 @@ done
 python bench/paired_scores.py $C/controller/evaluation_real_envpool_validation.json \
     $C/action-probe/controller-{gasm0.4,gasm0.2,gas0.2,gas0.4,steer0.8,steer1.25,gas0.2-steer1.25,gas0.2-steer1.5,gas0.4-steer1.5}/evaluation_real_envpool_validation.json \
     --cap 1000 --solved 900 --out $C/diagnosis/action_probe_validation_envpool.txt
+# Candidate 12: candidate 8's search carried on with 4 episodes per candidate (64 x 4, a quarter of the authors'
+# 64 x 16) at the step size it had reached (0.025), seed 8, 20 generations in envpool's game; then validation in
+# both games.
+D=runs/cr-zmean-x4
+[ -d $D ] || { cp -r $R/carracing-sampled-z $D && rm -f $D/timings.json; }
+$L python -m controller train --experiment carracing --preset small --run-dir $D --tag zmean-x4 \
+    --controller.z mean --es.init_from $C/controller/best.json --es.sigma_init 0.025 --es.seed 8 \
+    --es.population_size 64 --es.num_rollouts 4 --es.generations 20
+$L python -m controller evaluate --run-dir $D --tag zmean-x4 --evaluate.split validation --evaluate.episodes 100
+$L python -m controller evaluate --run-dir $D --tag zmean-x4 --evaluate.split validation --evaluate.episodes 100 \
+    --evaluate.backend envpool
+mkdir $C/controller-x4
+cp $D/controller-zmean-x4/{best.json,config.json,history.csv,eval_history.csv,evaluation_real_validation.json,evaluation_real_envpool_validation.json} \
+    $C/controller-x4/
+cp $D/timings.json $C/controller-x4/timings_of_its_run.json
+# The choice among twelve (still candidate 8; candidate 12 played no test track), and the pairings.
+python bench/paired_scores.py $R/z-mean/carracing/controller-zmean/evaluation_real_validation.json \
+    $R/carracing-no-restart/controller/evaluation_real_validation.json $C/controller-seed1/evaluation_real_validation.json \
+    $C/controller-seed2/evaluation_real_validation.json $R/carracing-better-m/controller-zmean/evaluation_real_validation.json \
+    $C/controller-continued/evaluation_real_validation.json $C/controller-seed2-continued/evaluation_real_validation.json \
+    $C/controller/evaluation_real_validation.json $C/controller-seed2-continued2/evaluation_real_validation.json \
+    $R/carracing/controller/evaluation_real_validation.json $C/controller-gymnasium/evaluation_real_validation.json \
+    $C/controller-x4/evaluation_real_validation.json \
+    --cap 1000 --solved 900 --out $C/diagnosis/choice_validation.txt
+python bench/paired_scores.py $C/controller/evaluation_real_validation.json $C/controller-x4/evaluation_real_validation.json \
+    --cap 1000 --solved 900 --out $C/diagnosis/paired_validation_x4.txt
+python bench/paired_scores.py $C/controller/evaluation_real_envpool_validation.json \
+    $C/controller-x4/evaluation_real_envpool_validation.json --cap 1000 --solved 900 \
+    --out $C/diagnosis/paired_validation_x4_envpool.txt
+# The report again, so that it shows candidate 12's search too; without the probes' folders (published in
+# action-probe/; they are not searches).
+rm -r runs/carracing-chosen/controller-{gas,steer}*
+cp $C/timings.json runs/carracing-chosen/  # the stages of the chosen C, without the probes' validations
+cp -r $C/controller-x4 runs/carracing-chosen/ && python -m reports make --run-dir runs/carracing-chosen
+rm -r $C/report && cp -r runs/carracing-chosen/report $C/report

@@ -230,13 +230,13 @@ cp $D/timings.json $C/controller-gymnasium/timings_of_its_run.json
 cp runs/carracing-chosen/controller/evaluation_real_envpool_validation.json $C/controller/
 cp runs/carracing-chosen/timings.json $C/  # its stage `validate_envpool`
 # The choice among eleven (still candidate 8, by 0.02; candidate 11 played no test track), and the pairings.
-python bench/paired_scores.py $R/z-mean/carracing/controller-zmean/evaluation_real_validation.json \
-    $R/carracing-no-restart/controller/evaluation_real_validation.json $C/controller-seed1/evaluation_real_validation.json \
-    $C/controller-seed2/evaluation_real_validation.json $R/carracing-better-m/controller-zmean/evaluation_real_validation.json \
-    $C/controller-continued/evaluation_real_validation.json $C/controller-seed2-continued/evaluation_real_validation.json \
-    $C/controller/evaluation_real_validation.json $C/controller-seed2-continued2/evaluation_real_validation.json \
-    $R/carracing/controller/evaluation_real_validation.json $C/controller-gymnasium/evaluation_real_validation.json \
-    --cap 1000 --solved 900 --out $C/diagnosis/choice_validation.txt
+ELEVEN="$R/z-mean/carracing/controller-zmean/evaluation_real_validation.json
+    $R/carracing-no-restart/controller/evaluation_real_validation.json $C/controller-seed1/evaluation_real_validation.json
+    $C/controller-seed2/evaluation_real_validation.json $R/carracing-better-m/controller-zmean/evaluation_real_validation.json
+    $C/controller-continued/evaluation_real_validation.json $C/controller-seed2-continued/evaluation_real_validation.json
+    $C/controller/evaluation_real_validation.json $C/controller-seed2-continued2/evaluation_real_validation.json
+    $R/carracing/controller/evaluation_real_validation.json $C/controller-gymnasium/evaluation_real_validation.json"
+python bench/paired_scores.py $ELEVEN --cap 1000 --solved 900 --out $C/diagnosis/choice_validation.txt
 python bench/paired_scores.py $C/controller/evaluation_real_validation.json \
     $C/controller-gymnasium/evaluation_real_validation.json --cap 1000 --solved 900 \
     --out $C/diagnosis/paired_validation_gymnasium.txt
@@ -278,13 +278,7 @@ cp $D/controller-zmean-x4/{best.json,config.json,history.csv,eval_history.csv,ev
     $C/controller-x4/
 cp $D/timings.json $C/controller-x4/timings_of_its_run.json
 # The choice among twelve (still candidate 8; candidate 12 played no test track), and the pairings.
-python bench/paired_scores.py $R/z-mean/carracing/controller-zmean/evaluation_real_validation.json \
-    $R/carracing-no-restart/controller/evaluation_real_validation.json $C/controller-seed1/evaluation_real_validation.json \
-    $C/controller-seed2/evaluation_real_validation.json $R/carracing-better-m/controller-zmean/evaluation_real_validation.json \
-    $C/controller-continued/evaluation_real_validation.json $C/controller-seed2-continued/evaluation_real_validation.json \
-    $C/controller/evaluation_real_validation.json $C/controller-seed2-continued2/evaluation_real_validation.json \
-    $R/carracing/controller/evaluation_real_validation.json $C/controller-gymnasium/evaluation_real_validation.json \
-    $C/controller-x4/evaluation_real_validation.json \
+python bench/paired_scores.py $ELEVEN $C/controller-x4/evaluation_real_validation.json \
     --cap 1000 --solved 900 --out $C/diagnosis/choice_validation.txt
 python bench/paired_scores.py $C/controller/evaluation_real_validation.json $C/controller-x4/evaluation_real_validation.json \
     --cap 1000 --solved 900 --out $C/diagnosis/paired_validation_x4.txt

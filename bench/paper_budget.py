@@ -160,6 +160,21 @@ def doom_dreams(out, run_dir: Path) -> None:
         out.say(f"  {shown(run_dir)}'s C: no candidate in {len(ours)} generations passed it.")
 
 
+def lineage_error(lineage: list[str]) -> str | None:
+    """A one-line reason why ``--lineage`` cannot be read, or None."""
+    for i, item in enumerate(lineage):
+        folder, _, gen = item.partition(":")
+        needed = ["config.json", "history.csv", "eval_history.csv"]
+        if i == len(lineage) - 1:
+            needed.append("evaluation_real_validation.json")
+        missing = [name for name in needed if not (ROOT / folder / name).is_file()]
+        if missing:
+            return f"{folder}: not a controller folder with {', '.join(missing)}"
+        if gen and not gen.isdigit():
+            return f"{item}: the generation after ':' must be a whole number"
+    return None
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--carracing", type=Path, default=ROOT / "reports/results/carracing",
@@ -169,10 +184,13 @@ def main(argv=None) -> int:
                         help="controller folders of one CarRacing C's search, in order (default: the chosen C)")
     parser.add_argument("--out", type=Path, help="also write the output to this file")
     args = parser.parse_args(argv)
-    for path in [args.carracing, args.doom] + [ROOT / item.partition(":")[0] for item in args.lineage]:
+    error = lineage_error(args.lineage)
+    for path in [args.carracing, args.doom]:
         if not path.is_dir():
-            print(f"error: {path}: no such folder", file=sys.stderr)
-            return 2
+            error = f"{path}: no such folder"
+    if error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     from bench.bench_output import Output
 
     out = Output(args.out)

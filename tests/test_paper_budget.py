@@ -34,3 +34,10 @@ def test_committed_runs_project_and_a_missing_folder_exits_2(tmp_path, capsys):
     text = out.read_text()
     assert text.count("paper preset, these stages") == 2
     assert "This project's chosen C" in text and "Doom's dream" in text
+
+
+def test_a_bad_lineage_exits_2(capsys):
+    assert paper_budget.main(["--lineage", "reports/results/carracing-chosen/controller:abc"]) == 2
+    assert "whole number" in capsys.readouterr().err
+    assert paper_budget.main(["--lineage", "reports/results/doom"]) == 2
+    assert "not a controller folder" in capsys.readouterr().err

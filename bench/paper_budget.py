@@ -22,7 +22,6 @@ the last one ``:GEN`` for the generation whose C was kept; its episodes are summ
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
@@ -38,7 +37,7 @@ THRESHOLDS = (850.0, 865.0, 880.0, 890.0, 900.0)  # query points on the authors'
 STAGES = ("collect", "vae_train", "vae_encode", "rnn_train", "controller_train", "evaluate")
 
 
-def stage_work(cfg, stage: str, episode_frames: float | None = None) -> float:
+def stage_work(cfg, stage: str) -> float:
     """The units of work a stage does under ``cfg`` (see the module's docstring)."""
     episodes = cfg.collect.episodes
     if stage in ("collect", "vae_encode"):
@@ -57,19 +56,16 @@ def stage_work(cfg, stage: str, episode_frames: float | None = None) -> float:
     raise ValueError(stage)
 
 
-def read_csv(path: Path) -> list[dict]:
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def search_episodes(folder: Path, last_generation: int | None = None) -> tuple[int, int]:
     """(episodes played, generations) by one controller folder's search up to ``last_generation``: its training
     episodes (history.csv) and the evaluations of its CMA mean (eval_history.csv)."""
-    es = json.loads((folder / "config.json").read_text())["es"]
-    history = [r for r in read_csv(folder / "history.csv")
-               if last_generation is None or int(r["generation"]) <= last_generation]
-    evals = [r for r in read_csv(folder / "eval_history.csv")
-             if last_generation is None or int(r["generation"]) <= last_generation]
+    from common.run_layout import ControllerLayout
+    from reports.tables import read_csv
+
+    c = ControllerLayout(Path(folder))
+    es = json.loads(c.config.read_text())["es"]
+    history = [r for r in read_csv(c.history) if last_generation is None or r["generation"] <= last_generation]
+    evals = [r for r in read_csv(c.eval_history) if last_generation is None or r["generation"] <= last_generation]
     return len(history) * es["population_size"] * es["num_rollouts"] + len(evals) * es["eval_rollouts"], len(history)
 
 
@@ -83,15 +79,17 @@ def project(out, run_dir: Path) -> tuple[float, str]:
     """Prints each stage of ``run_dir`` scaled to the paper preset; returns the C stage's episodes per second and
     the host it was measured on."""
     from common.config import config_from_dict, make_config
+    from common.run_layout import RunLayout
 
-    cfg = config_from_dict(json.loads((run_dir / "config.json").read_text()))
+    run = RunLayout(run_dir)
+    cfg = config_from_dict(json.loads(run.config.read_text()))
     paper = make_config(cfg.experiment, "paper")
-    timings = json.loads((run_dir / "timings.json").read_text())
+    timings = json.loads(run.timings.read_text())
     hosts = {timings[s]["machine"] for s in STAGES if s in timings}
     out.say(f"\n{cfg.experiment}: {shown(run_dir)} (preset {cfg.preset}) scaled to the paper preset; timings measured on "
             + "; ".join(sorted(hosts)))
     out.say(f"  {'stage':<17}{'run wall s':>12}{'run work':>16}{'paper work':>16}{'x':>8}{'paper wall h':>14}")
-    total = 0.0
+    total = run_total = 0.0
     for stage in STAGES:
         if stage not in timings:
             continue
@@ -99,20 +97,28 @@ def project(out, run_dir: Path) -> tuple[float, str]:
         run_work, paper_work = stage_work(cfg, stage), stage_work(paper, stage)
         projected = wall * paper_work / run_work
         total += projected
+        run_total += wall
         out.say(f"  {stage:<17}{wall:>12,.1f}{run_work:>16,.0f}{paper_work:>16,.0f}{paper_work / run_work:>8.1f}"
                 f"{projected / 3600:>14,.1f}")
     out.say(f"  paper preset, these stages: {total / 3600:,.1f} h ({total / 86400:,.1f} days) on that host, against "
-            f"{sum(timings[s]['wall_s'] for s in STAGES if s in timings) / 3600:.2f} h for the run's")
-    episodes, _ = search_episodes(run_dir / "controller")
+            f"{run_total / 3600:.2f} h for the run's")
+    episodes, _ = search_episodes(run.controller().dir)
     rate = episodes / timings["controller_train"]["wall_s"]
     return rate, timings["controller_train"]["machine"]
 
 
 def carracing_curve(out, rate: float, host: str, lineage: list[str]) -> None:
-    from reports.published import REFERENCE_DIR
+    from dataclasses import replace
 
-    rows = read_csv(REFERENCE_DIR / "carracing_cma_hist_best.csv")
-    wall = {int(r["generation"]): int(r["wall_seconds"]) for r in read_csv(REFERENCE_DIR / "carracing_cma_hist.csv")}
+    from common.config import make_config
+    from common.run_layout import ControllerLayout
+    from reports.published import reference_curve_files
+    from reports.tables import read_csv
+
+    history_csv, evaluations_csv = reference_curve_files("carracing")
+    rows = read_csv(evaluations_csv)
+    wall = {r["generation"]: r["wall_seconds"] for r in read_csv(history_csv)}
+    paper = make_config("carracing", "paper")  # the authors' 64 x 16, their evaluations of 1,024 every 25
     out.say(f"\nThe authors' CarRacing CMA-ES (64 x 16 episodes per generation; the CMA mean scored on 1,024 episodes "
             f"every 25 generations), and its episodes at the run's C rate, {rate:.3f} episodes/s on {host}:")
     out.say("  (each score is the first evaluation at or above it: the curve crossed it within the 25 generations "
@@ -120,54 +126,60 @@ def carracing_curve(out, rate: float, host: str, lineage: list[str]) -> None:
     out.say(f"  {'first at or above':>18}{'generation':>12}{'its score':>11}{'episodes':>12}{'authors h':>11}"
             f"{'hours here':>12}")
     for threshold in THRESHOLDS:
-        row = next((r for r in rows if float(r["eval_score"]) >= threshold), None)
+        row = next((r for r in rows if r["eval_score"] >= threshold), None)
         if row is None:
-            out.say(f"  {threshold:>18.1f}  never in {len(rows) * 25} generations")
+            out.say(f"  {threshold:>18.1f}  never in {len(rows) * paper.es.eval_every} generations")
             continue
-        g = int(row["generation"])
-        episodes = g * 64 * 16 + (g // 25) * 1024
-        out.say(f"  {threshold:>18.1f}{g:>12}{float(row['eval_score']):>11.1f}{episodes:>12,}"
+        g = row["generation"]
+        episodes = int(stage_work(replace(paper, es=replace(paper.es, generations=g)), "controller_train"))
+        out.say(f"  {threshold:>18.1f}{g:>12}{row['eval_score']:>11.1f}{episodes:>12,}"
                 f"{wall[g] / 3600:>11.1f}{episodes / rate / 3600:>12,.1f}")
     last = rows[-1]
-    out.say(f"  (the authors' last evaluation, generation {last['generation']}: {float(last['eval_score']):.1f})")
+    out.say(f"  (the authors' last evaluation, generation {last['generation']}: {last['eval_score']:.1f})")
     total, parts = 0, []
     for item in lineage:
         folder, _, gen = item.partition(":")
         episodes, generations = search_episodes(ROOT / folder, int(gen) if gen else None)
         total += episodes
         parts.append(f"{folder} {generations} generations, {episodes:,} episodes")
-    validation = json.loads((ROOT / lineage[-1].partition(":")[0] / "evaluation_real_validation.json").read_text())
+    last_folder = ControllerLayout(ROOT / lineage[-1].partition(":")[0])
+    validation = json.loads(last_folder.evaluation(False, None, 0, 0, split="validation").read_text())
     out.say(f"This project's chosen C: {'; then '.join(parts)}: {total:,} episodes in all, "
             f"{total / rate / 3600:.1f} h at that rate; {validation['mean']:.1f} ± {validation['std']:.1f} over "
             f"{validation['episodes']} validation tracks in {validation['backend']}'s game.")
 
 
 def doom_dreams(out, run_dir: Path) -> None:
-    from reports.published import REFERENCE_DIR
+    from common.run_layout import RunLayout
+    from reports.published import reference_curve_files
+    from reports.tables import read_csv
 
-    authors = read_csv(REFERENCE_DIR / "doomrnn_cma_hist.csv")
-    best = max(authors, key=lambda r: float(r["fitness_max"]))
-    ours = read_csv(run_dir / "controller" / "history.csv")
-    first = next((r for r in ours if float(r["fitness_max"]) > float(best["fitness_max"])), None)
+    authors = read_csv(reference_curve_files("doom")[0])
+    best = max(authors, key=lambda r: r["fitness_max"])
+    ours = read_csv(RunLayout(run_dir).controller().history)
+    first = next((r for r in ours if r["fitness_max"] > best["fitness_max"]), None)
     out.say(f"\nDoom's dream: the authors' best candidate in {len(authors)} generations lived "
-            f"{float(best['fitness_max']):.1f} steps on average over its 16 dream rollouts (generation "
-            f"{best['generation']}; their population's mean at the last, {float(authors[-1]['fitness_mean']):.1f}).")
+            f"{best['fitness_max']:.1f} steps on average over its 16 dream rollouts (generation "
+            f"{best['generation']}; their population's mean at the last, {authors[-1]['fitness_mean']:.1f}).")
     if first is not None:
         out.say(f"  {shown(run_dir)}'s C: a candidate passed that at generation {first['generation']} "
-                f"({float(first['fitness_max']):.1f}); its population's mean at the last, generation "
-                f"{ours[-1]['generation']}: {float(ours[-1]['fitness_mean']):.1f}.")
+                f"({first['fitness_max']:.1f}); its population's mean at the last, generation "
+                f"{ours[-1]['generation']}: {ours[-1]['fitness_mean']:.1f}.")
     else:
         out.say(f"  {shown(run_dir)}'s C: no candidate in {len(ours)} generations passed it.")
 
 
 def lineage_error(lineage: list[str]) -> str | None:
     """A one-line reason why ``--lineage`` cannot be read, or None."""
+    from common.run_layout import ControllerLayout
+
     for i, item in enumerate(lineage):
         folder, _, gen = item.partition(":")
-        needed = ["config.json", "history.csv", "eval_history.csv"]
+        c = ControllerLayout(ROOT / folder)
+        needed = [c.config, c.history, c.eval_history]
         if i == len(lineage) - 1:
-            needed.append("evaluation_real_validation.json")
-        missing = [name for name in needed if not (ROOT / folder / name).is_file()]
+            needed.append(c.evaluation(False, None, 0, 0, split="validation"))
+        missing = [path.name for path in needed if not path.is_file()]
         if missing:
             return f"{folder}: not a controller folder with {', '.join(missing)}"
         if gen and not gen.isdigit():

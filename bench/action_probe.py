@@ -4,8 +4,8 @@
 Probes what holds a C's pace back: how much gas it gives (a C that gains from more gas was left short of it by the
 search's noise) or how it steers through the turns (a C that gains from sharper or softer steering was left off its
 best steering gain). C's action is tanh(x . W + b): steer = a[0], gas = (a[1] + 1) / 2 (the authors' mapping,
-envs/actions.py), and a CarRacing C's parameters are [b (3), W (288 x 3) row-major] (controller/model.py), so the gas
-offset moves parameter 1 and the steering scale parameters 0 and 3 + 3 i. Writes ``{"params": ..., "source": ...,
+envs/actions.py), so the gas offset moves b[1] and the steering scale b[0] and W's column 0 (controller/model.py unpacks
+the vector into b and W and packs them back, in the authors' packing). Writes ``{"params": ..., "source": ...,
 "gas_offset": ..., "steer_scale": ...}``; score it with ``python -m controller evaluate --tag TAG`` on the validation
 split, never the test split.
 
@@ -18,9 +18,11 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-STEER, GAS = 0, 1  # C's outputs: steer, gas, brake; the flat vector starts [b_steer, b_gas, b_brake, W...]
+STEER, GAS = 0, 1  # C's outputs: steer, gas, brake
 
 
 def main(argv=None) -> int:
@@ -34,6 +36,7 @@ def main(argv=None) -> int:
     from common.atomic import write_json
     from common.config import ConfigError, make_config
     from controller.evaluate import read_params
+    from controller.model import Layer, pack, unpack
     from controller.shape import controller_shape
 
     if args.out.exists():
@@ -45,12 +48,13 @@ def main(argv=None) -> int:
     except (OSError, ConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    params = params.astype(float)
-    print(f"{args.params}: gas bias {params[GAS]:+.4f} -> {params[GAS] + args.gas_offset:+.4f}; "
-          f"steering x {args.steer_scale:g}")
-    params[GAS] += args.gas_offset
-    params[STEER] *= args.steer_scale
-    params[shape.action_size + STEER::shape.action_size] *= args.steer_scale  # W's steering column
+    (layer,) = unpack(params, shape)
+    w, b = np.array(layer.w, dtype=np.float64), np.array(layer.b, dtype=np.float64)
+    print(f"{args.params}: gas bias {b[GAS]:+.4f} -> {b[GAS] + args.gas_offset:+.4f}; steering x {args.steer_scale:g}")
+    b[GAS] += args.gas_offset
+    b[STEER] *= args.steer_scale
+    w[:, STEER] *= args.steer_scale
+    params = pack([Layer(w, b)], shape)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out, {"params": params.tolist(), "generation": generation, "source": str(args.params),
                           "gas_offset": args.gas_offset, "steer_scale": args.steer_scale})

@@ -75,6 +75,19 @@ def unpack(params, shape: ControllerShape) -> list[Layer]:
     return layers
 
 
+def pack(layers: list[Layer], shape: ControllerShape) -> np.ndarray:
+    """The inverse of :func:`unpack` for one controller: its layers back into the authors' flat vector [P] (float64)."""
+    parts = []
+    for layer in layers:
+        if shape.use_bias:
+            parts.append(np.asarray(layer.b, dtype=np.float64).reshape(-1))
+        parts.append(np.asarray(layer.w, dtype=np.float64).reshape(-1))  # row-major, as unpack reads it
+    flat = np.concatenate(parts)
+    if flat.size != shape.num_params:
+        raise ValueError(f"expected {shape.num_params} parameters for {shape}, got {flat.size}")
+    return flat
+
+
 def act(params, x, shape: ControllerShape):
     """C's output a = tanh(x W + b) (z_hidden: two tanh layers), before the env's action mapping.
 

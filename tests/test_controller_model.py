@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from common.config import make_config
-from controller.model import ControllerShape, LinearController, act, controller_shape, observation, unpack
+from controller.model import ControllerShape, LinearController, act, controller_shape, observation, pack, unpack
 from envs.actions import to_env_action
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reports" / "reference"  # copies of the authors' files
@@ -48,6 +48,17 @@ def test_doom_packing_matches_authors_by_hand():
     np.testing.assert_array_equal(x[0, 64:576], c[0])  # order z, c, h
     by_hand = np.tanh(float(np.dot(params.astype(np.float64), x[0].astype(np.float64))))
     np.testing.assert_allclose(np.asarray(act(params, x, shape))[0, 0], by_hand, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [ControllerShape("zh", 32, 256, 3),
+                                   ControllerShape("zch", 64, 512, 1, use_bias=False),
+                                   ControllerShape("z_hidden", 32, 256, 3, hidden_units=40)])
+def test_pack_inverts_unpack(shape):
+    p = np.random.default_rng(4).normal(size=shape.num_params).astype(np.float32)
+    layers = unpack(p, shape)
+    np.testing.assert_array_equal(pack(layers, shape), p)
+    with pytest.raises(ValueError, match="expected"):
+        pack(layers * 2, shape)
 
 
 def test_z_hidden_packing():

@@ -112,11 +112,13 @@ class Agent:
 
         return act
 
-    def play(self, params, seeds, backend: str | None = None, negative_streak: int = 0
+    def play(self, params, seeds, backend: str | None = None, negative_streak: int = 0, on_step=None
              ) -> tuple[np.ndarray, np.ndarray]:
         """Episodes ``seeds`` [B] played at once by the controllers ``params`` [B, N] (one row each) in an
         :class:`envs.vector.EpisodeBatch` of ``backend`` (default env.backend); returns (returns [B], lengths [B]).
-        V, M and C run once per step for all rows. ``negative_streak``: see EpisodeBatch (training rollouts)."""
+        V, M and C run once per step for all rows. ``negative_streak``: see EpisodeBatch (training rollouts).
+        ``on_step(batch, stepped)`` is called after every step with the rows it stepped ([B] bool; benches read the
+        envs' state there)."""
         from envs.vector import EpisodeBatch
 
         batch = EpisodeBatch(self.cfg, seeds, backend, negative_streak=negative_streak)
@@ -126,8 +128,11 @@ class Agent:
             total = np.zeros(len(batch), np.float64)
             while not batch.done.all():
                 actions, _ = self._act(state, frames)
+                stepped = ~batch.done
                 frames, rewards, _ = batch.step(actions)
                 total += rewards
+                if on_step is not None:
+                    on_step(batch, stepped)
             return total, batch.steps.copy()
         finally:
             batch.close()

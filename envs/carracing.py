@@ -88,6 +88,22 @@ class CarRacing64Env(gym.Env):
         y). A lap's 1000 points are split over its tiles."""
         return np.asarray(self._env.track, np.float64)
 
+    def car_state(self) -> dict:
+        """The car now (after ``reset`` or ``step``): ``x``, ``y``, ``heading`` (radians, as a tile's heading in
+        :attr:`track`: the car starts on tile 0 facing along it; not wrapped), ``speed`` (world units per second),
+        ``wheels_on_road`` (how many of its four wheels touch a road tile: 0 is off the road), what the last step
+        applied (``steer`` of the front wheels, the game's sign; ``gas`` of the rear wheels, which the game raises
+        by at most 0.1 a step; ``brake``, which locks the wheels from 0.9 on) and ``skidding`` (wheels whose force
+        exceeds twice their grip: the game's skid marks)."""
+        car = self._env.car
+        x, y = car.hull.position
+        front, rear = car.wheels[0], car.wheels[2]
+        return {"x": float(x), "y": float(y), "heading": float(car.hull.angle),
+                "speed": float(np.hypot(*car.hull.linearVelocity)),
+                "wheels_on_road": sum(1 for wheel in car.wheels if wheel.tiles),
+                "steer": float(front.steer), "gas": float(rear.gas), "brake": float(front.brake),
+                "skidding": sum(1 for w in car.wheels if w.skid_start is not None or w.skid_particle is not None)}
+
     def render(self):
         return self._obs.copy() if self.render_mode == "rgb_array" else None
 

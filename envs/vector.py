@@ -77,6 +77,11 @@ class EpisodeBatch:
     def __len__(self) -> int:
         return len(self.seeds)
 
+    @property
+    def envs(self) -> list:
+        """The gymnasium backend's envs, one per row (benches read their state); empty for envpool."""
+        return list(self._envs or ())
+
     @staticmethod
     def _crop(frames) -> np.ndarray:
         return np.stack([crop_resize(f, CROP_ROWS) for f in frames])

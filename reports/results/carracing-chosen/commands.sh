@@ -291,3 +291,11 @@ rm -r runs/carracing-chosen/controller-{gas,steer}*
 cp $C/timings.json runs/carracing-chosen/  # the stages of the chosen C, without the probes' validations
 cp -r $C/controller-x4 runs/carracing-chosen/ && python -m reports make --run-dir runs/carracing-chosen
 rm -r $C/report && cp -r runs/carracing-chosen/report $C/report
+# What the car does on the road (spins, excursions, its controls before a spin): candidate 8's validation and test
+# episodes replayed step by step in gymnasium's game (the same episodes; the bench checks every score), and the
+# one command's C's validation episodes (in its own folder).
+python bench/driving_faults.py $C/controller/evaluation_real_validation.json --run-dir $C \
+    --out $C/diagnosis/driving_faults_validation.txt
+python bench/driving_faults.py $C/controller/evaluation_real.json --run-dir $C --out $C/diagnosis/driving_faults_test.txt
+python bench/driving_faults.py $R/carracing/controller/evaluation_real_validation.json --run-dir $R/carracing \
+    --out $R/carracing/diagnosis/driving_faults_validation.txt

@@ -74,6 +74,8 @@ def test_replays_the_episodes_that_evaluate_scored(car_run, tmp_path):
     text = out.read_text()
     assert "3 episodes replayed in gymnasium's game, 3 with the file's score and length" in text
     assert "all 3: score" in text
+    (run / "controller" / "best.json").write_text(json.dumps({"params": (params + 1).tolist(), "generation": 2}))
+    assert main([str(evaluation), "--run-dir", str(run), "--workers", "1"]) == 2  # not the C that was scored
 
 
 def test_bad_input_exits_2(car_run, tmp_path, capsys):

@@ -299,7 +299,7 @@ python bench/driving_faults.py $C/controller/evaluation_real_validation.json --r
 python bench/driving_faults.py $C/controller/evaluation_real.json --run-dir $C --out $C/diagnosis/driving_faults_test.txt
 python bench/driving_faults.py $R/carracing/controller/evaluation_real_validation.json --run-dir $R/carracing \
     --out $R/carracing/diagnosis/driving_faults_validation.txt
-for t in first seed2; do  # candidates 1 and 4, on their validation tracks
+for t in first seed2 gymnasium; do  # candidates 1, 4 and 11, on their validation tracks
     python bench/driving_faults.py $C/controller-$t/evaluation_real_validation.json --run-dir $C --tag $t \
         --out $C/diagnosis/driving_faults_validation_$t.txt
 done

@@ -46,6 +46,9 @@ def test_car_state_at_the_start_of_a_track():
         assert state["wheels_on_road"] == 4 and state["speed"] == 0.0
         assert state["heading"] == pytest.approx(track[0, 1], abs=0.01)  # placed on tile 0, facing along it
         assert math.hypot(state["x"] - track[0, 2], state["y"] - track[0, 3]) < 1e-3
+        env.step([0.5, 0.3, 0.95])
+        state = env.car_state()  # the game steers by -steer and raises the gas by at most 0.1 a step
+        assert (state["steer"], state["gas"], state["brake"]) == pytest.approx((-0.5, 0.1, 0.95))
     finally:
         env.close()
 

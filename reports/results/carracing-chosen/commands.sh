@@ -303,3 +303,19 @@ for t in first seed2 gymnasium; do  # candidates 1, 4 and 11, on their validatio
     python bench/driving_faults.py $C/controller-$t/evaluation_real_validation.json --run-dir $C --tag $t \
         --out $C/diagnosis/driving_faults_validation_$t.txt
 done
+# Candidate 8 with its brake output set by hand from its gas output (brake pre-activation K (G - gas
+# pre-activation)), on validation in envpool's game (probes, not candidates; two of the four planned were played:
+# the second already lost 496.2, and the other two brake more).
+for probe in brake1-5.5:1,-5.5 brake1-5:1,-5; do
+    IFS=: read -r t kg <<< "$probe"
+    python bench/action_probe.py $C/controller/best.json --brake-from-gas=$kg \
+        --out runs/carracing-chosen/controller-$t/best.json
+    $L python -m controller evaluate --run-dir runs/carracing-chosen --tag $t --evaluate.split validation \
+        --evaluate.episodes 100 --evaluate.backend envpool
+    mkdir -p $C/action-probe/controller-$t
+    cp runs/carracing-chosen/controller-$t/{best.json,evaluation_real_envpool_validation.json} $C/action-probe/controller-$t/
+done
+python bench/paired_scores.py $C/controller/evaluation_real_envpool_validation.json \
+    $C/action-probe/controller-brake1-5.5/evaluation_real_envpool_validation.json \
+    $C/action-probe/controller-brake1-5/evaluation_real_envpool_validation.json --cap 1000 --solved 900 \
+    --out $C/diagnosis/brake_probe_validation_envpool.txt

@@ -1,4 +1,4 @@
-"""A CarRacing C with its gas or its steering moved: ``--gas-offset`` adds to the bias of its gas output,
+"""A CarRacing C with its gas, its steering or its brake moved: ``--gas-offset`` adds to the bias of its gas output,
 ``--steer-scale`` multiplies its steering pre-activation (weights and bias) by a factor, ``--brake-from-gas K,G``
 replaces its brake output by one that brakes where it lifts the gas below G: brake pre-activation K (G - g), g the
 gas pre-activation (W's brake column -K times its gas column, b[2] = K (G - b[1])).
@@ -9,8 +9,8 @@ best steering gain), or whether it lacks braking (bench/driving_faults.py: the C
 before they spin). C's action is tanh(x . W + b): steer = a[0], gas = (a[1] + 1) / 2 (the authors' mapping,
 envs/actions.py), so the gas offset moves b[1] and the steering scale b[0] and W's column 0 (controller/model.py unpacks
 the vector into b and W and packs them back, in the authors' packing). Writes ``{"params": ..., "source": ...,
-"gas_offset": ..., "steer_scale": ..., "brake_from_gas": ...}``; score it with ``python -m controller evaluate --tag TAG`` on the validation
-split, never the test split.
+"gas_offset": ..., "steer_scale": ..., "brake_from_gas": ...}``; score it with ``python -m controller evaluate --tag
+TAG`` on the validation split, never the test split.
 
     python bench/action_probe.py A/best.json --gas-offset 0.2 --out runs/RUN/controller-gas0.2/best.json
     python bench/action_probe.py A/best.json --steer-scale 1.25 --out runs/RUN/controller-steer1.25/best.json

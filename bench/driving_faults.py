@@ -57,24 +57,32 @@ def episode_faults(states: list[dict], track: np.ndarray, excursion: int, window
             "lead_up": lead_up, "on_road": {"sum": controls[calm].sum(axis=0).tolist(), "count": int(calm.sum())}}
 
 
-def _replay(job) -> list[dict]:
-    """Worker: play one chunk of episodes, returning each one's score, length and faults."""
-    run_dir, cfg_dict, params, seeds, excursion = job
+_AGENT = None  # each worker's Agent: V and M loaded, and its step traced, once for all its chunks
+
+
+def _start_worker(run_dir: str, cfg_dict: dict) -> None:
+    global _AGENT
     from common.config import config_from_dict
     from controller.agent import Agent
 
-    cfg = config_from_dict(cfg_dict)
-    agent = Agent(run_dir, cfg, with_env=False)
+    _AGENT = Agent(run_dir, config_from_dict(cfg_dict), with_env=False)
+
+
+def _replay(job) -> list[dict]:
+    """Worker: play one chunk of episodes, returning each one's score, length and faults."""
+    params, seeds, excursion = job
     states = [[] for _ in seeds]
     tracks = {}
 
     def record(batch, stepped):
+        envs = batch.envs
         for i in np.flatnonzero(stepped):
-            env = batch.envs[i].unwrapped
-            tracks.setdefault(i, env.track)
+            env = envs[i].unwrapped
+            if i not in tracks:  # the track is fixed from reset on
+                tracks[i] = env.track
             states[i].append(env.car_state())
 
-    returns, lengths = agent.play(np.repeat(params[None], len(seeds), 0), seeds, backend="gymnasium",
+    returns, lengths = _AGENT.play(np.repeat(params[None], len(seeds), 0), seeds, backend="gymnasium",
                                   on_step=record)
     return [{"seed": int(seed), "score": float(score), "steps": int(steps),
              **episode_faults(states[i], tracks[i], excursion)}
@@ -134,8 +142,9 @@ def main(argv=None) -> int:
     from reports.results import EPISODE_KINDS, episode_kind
 
     chunks = episode_tasks(np.repeat(params[None], len(result["seeds"]), 0), result["seeds"], cfg.env.vector_envs)
-    jobs = [(str(args.run_dir), cfg.to_dict(), np.asarray(p[0]), s, args.excursion) for p, s, _ in chunks]
-    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    jobs = [(np.asarray(p[0]), s, args.excursion) for p, s, _ in chunks]
+    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                             initargs=(str(args.run_dir), cfg.to_dict())) as pool:
         episodes = [e for chunk in pool.map(_replay, jobs) for e in chunk]
 
     out = Output(args.out)

@@ -1,5 +1,5 @@
 """bench/action_probe.py: only the output asked for moves (gas by the offset on its bias, steering by the scale on its
-pre-activation); bad input exits 2 and writes nothing."""
+pre-activation, the brake set from the gas); bad input exits 2 and writes nothing."""
 import json
 
 import numpy as np

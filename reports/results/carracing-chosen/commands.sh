@@ -249,15 +249,18 @@ rm -r $C/report && cp -r runs/carracing-chosen/report $C/report
 # Candidate 8 with its gas output's bias moved or its steering scaled (probes of the pace, not candidates), on
 # validation in envpool's game. The four gas-only probes were written by this script's first form (bench/gas_offset.py
 # --offset), the same parameters; their best.json files have no steer_scale field.
-for probe in gasm0.4:-0.4:1 gasm0.2:-0.2:1 gas0.2:0.2:1 gas0.4:0.4:1 steer0.8:0:0.8 steer1.25:0:1.25 \
-        gas0.2-steer1.25:0.2:1.25 gas0.2-steer1.5:0.2:1.5 gas0.4-steer1.5:0.4:1.5; do
-    IFS=: read -r t gas steer <<< "$probe"
-    python bench/action_probe.py $C/controller/best.json --gas-offset=$gas --steer-scale $steer \
-        --out runs/carracing-chosen/controller-$t/best.json
+probe_on_validation() {  # $1: the probe's tag; the rest: bench/action_probe.py's flags
+    local t=$1; shift
+    python bench/action_probe.py $C/controller/best.json "$@" --out runs/carracing-chosen/controller-$t/best.json
     $L python -m controller evaluate --run-dir runs/carracing-chosen --tag $t --evaluate.split validation \
         --evaluate.episodes 100 --evaluate.backend envpool
     mkdir -p $C/action-probe/controller-$t
     cp runs/carracing-chosen/controller-$t/{best.json,evaluation_real_envpool_validation.json} $C/action-probe/controller-$t/
+}
+for probe in gasm0.4:-0.4:1 gasm0.2:-0.2:1 gas0.2:0.2:1 gas0.4:0.4:1 steer0.8:0:0.8 steer1.25:0:1.25 \
+        gas0.2-steer1.25:0.2:1.25 gas0.2-steer1.5:0.2:1.5 gas0.4-steer1.5:0.4:1.5; do
+    IFS=: read -r t gas steer <<< "$probe"
+    probe_on_validation $t --gas-offset=$gas --steer-scale $steer
 done
 python bench/paired_scores.py $C/controller/evaluation_real_envpool_validation.json \
     $C/action-probe/controller-{gasm0.4,gasm0.2,gas0.2,gas0.4,steer0.8,steer1.25,gas0.2-steer1.25,gas0.2-steer1.5,gas0.4-steer1.5}/evaluation_real_envpool_validation.json \
@@ -306,15 +309,8 @@ done
 # Candidate 8 with its brake output set by hand from its gas output (brake pre-activation K (G - gas
 # pre-activation)), on validation in envpool's game (probes, not candidates; two of the four planned were played:
 # the second already lost 496.2, and the other two brake more).
-for probe in brake1-5.5:1,-5.5 brake1-5:1,-5; do
-    IFS=: read -r t kg <<< "$probe"
-    python bench/action_probe.py $C/controller/best.json --brake-from-gas=$kg \
-        --out runs/carracing-chosen/controller-$t/best.json
-    $L python -m controller evaluate --run-dir runs/carracing-chosen --tag $t --evaluate.split validation \
-        --evaluate.episodes 100 --evaluate.backend envpool
-    mkdir -p $C/action-probe/controller-$t
-    cp runs/carracing-chosen/controller-$t/{best.json,evaluation_real_envpool_validation.json} $C/action-probe/controller-$t/
-done
+probe_on_validation brake1-5.5 --brake-from-gas=1,-5.5
+probe_on_validation brake1-5 --brake-from-gas=1,-5
 python bench/paired_scores.py $C/controller/evaluation_real_envpool_validation.json \
     $C/action-probe/controller-brake1-5.5/evaluation_real_envpool_validation.json \
     $C/action-probe/controller-brake1-5/evaluation_real_envpool_validation.json --cap 1000 --solved 900 \

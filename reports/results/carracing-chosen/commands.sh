@@ -315,3 +315,61 @@ python bench/paired_scores.py $C/controller/evaluation_real_envpool_validation.j
     $C/action-probe/controller-brake1-5.5/evaluation_real_envpool_validation.json \
     $C/action-probe/controller-brake1-5/evaluation_real_envpool_validation.json --cap 1000 --solved 900 \
     --out $C/diagnosis/brake_probe_validation_envpool.txt
+# Candidate 13: candidate 11's search (the C that slipped least often on validation) carried on in envpool's game
+# from its kept C (generation 16) with 64 candidates x 2 episodes at the step size it had reached (0.027), seed 9,
+# 56 generations; scored on the validation seeds in both games.
+D=runs/cr-zmean-gym-cont
+[ -d $D ] || { cp -r $R/carracing-sampled-z $D && rm -f $D/timings.json; }
+$L python -m controller train --experiment carracing --preset small --run-dir $D --tag zmean-gym-cont \
+    --controller.z mean --es.init_from $C/controller-gymnasium/best.json --es.sigma_init 0.027 --es.seed 9 \
+    --es.population_size 64 --es.generations 56
+$L python -m controller evaluate --run-dir $D --tag zmean-gym-cont --evaluate.split validation --evaluate.episodes 100
+$L python -m controller evaluate --run-dir $D --tag zmean-gym-cont --evaluate.split validation --evaluate.episodes 100 \
+    --evaluate.backend envpool
+mkdir $C/controller-gymnasium-continued
+cp $D/controller-zmean-gym-cont/{best.json,config.json,history.csv,eval_history.csv,evaluation_real_validation.json,evaluation_real_envpool_validation.json} \
+    $C/controller-gymnasium-continued/
+cp $D/timings.json $C/controller-gymnasium-continued/timings_of_its_run.json
+# It tops the validation tracks (865.7 against candidate 8's 864.9), so it becomes the final agent and plays the
+# test tracks once in each game, in its own run folder. It moves into controller/ (the final agent's folder);
+# candidate 8 moves to controller-pop64/ with its test scores (the diagnosis files written before, and the command
+# lines above, name candidate 8's folder controller/: their paths were renamed by the sed below, nothing else).
+$L python -m controller evaluate --run-dir $D --tag zmean-gym-cont
+$L python -m controller evaluate --run-dir $D --tag zmean-gym-cont --evaluate.backend envpool
+git mv $C/controller $C/controller-pop64 && git mv $C/timings.json $C/controller-pop64/timings_of_its_test_scoring.json
+sed -i 's#carracing-chosen/controller/#carracing-chosen/controller-pop64/#g; s#\(driving_faults.py reports/results/carracing-chosen/controller-pop64/evaluation_real[a-z_]*.json --run-dir reports/results/carracing-chosen\)#\1 --tag pop64#' \
+    $C/diagnosis/*.txt
+mkdir $C/controller
+cp $D/controller-zmean-gym-cont/{best.json,config.json,history.csv,eval_history.csv,evaluation_real_validation.json,evaluation_real_envpool_validation.json,evaluation_real.json,evaluation_real_envpool.json} \
+    $C/controller/
+cp $D/timings.json $C/controller/timings_of_its_run.json && cp $C/controller/config.json $C/config.json
+python -c "import json; t = json.load(open('$D/timings.json'))
+json.dump({k.removesuffix('-zmean-gym-cont'): v for k, v in t.items()}, open('$C/timings.json', 'w'), indent=2, sort_keys=True)" && echo >> $C/timings.json
+# The choice among thirteen, the pairings of candidate 13 with candidates 8 and 11 (validation, both games) and with
+# the earlier chosen Cs and the one command's on the test tracks, the paper budget of its lineage, and the report.
+TWELVE="$R/z-mean/carracing/controller-zmean/evaluation_real_validation.json
+    $R/carracing-no-restart/controller/evaluation_real_validation.json $C/controller-seed1/evaluation_real_validation.json
+    $C/controller-seed2/evaluation_real_validation.json $R/carracing-better-m/controller-zmean/evaluation_real_validation.json
+    $C/controller-continued/evaluation_real_validation.json $C/controller-seed2-continued/evaluation_real_validation.json
+    $C/controller-pop64/evaluation_real_validation.json $C/controller-seed2-continued2/evaluation_real_validation.json
+    $R/carracing/controller/evaluation_real_validation.json $C/controller-gymnasium/evaluation_real_validation.json
+    $C/controller-x4/evaluation_real_validation.json"
+python bench/paired_scores.py $TWELVE $C/controller/evaluation_real_validation.json \
+    --cap 1000 --solved 900 --out $C/diagnosis/choice_validation.txt
+python bench/paired_scores.py $C/controller-pop64/evaluation_real_validation.json $C/controller/evaluation_real_validation.json \
+    $C/controller-gymnasium/evaluation_real_validation.json --cap 1000 --solved 900 \
+    --out $C/diagnosis/paired_validation_gymnasium_continued.txt
+python bench/paired_scores.py $C/controller-pop64/evaluation_real_envpool_validation.json \
+    $C/controller/evaluation_real_envpool_validation.json $C/controller-gymnasium/evaluation_real_envpool_validation.json \
+    --cap 1000 --solved 900 --out $C/diagnosis/paired_validation_gymnasium_continued_envpool.txt
+python bench/paired_scores.py $C/controller/evaluation_real.json $C/controller-pop64/evaluation_real.json \
+    $C/controller-continued/evaluation_real.json $C/controller-first/evaluation_real.json \
+    $R/carracing/controller/evaluation_real.json $R/carracing-no-restart/controller/evaluation_real.json \
+    --cap 1000 --solved 900 --out $C/diagnosis/paired_test_final.txt
+python bench/paper_budget.py --out bench/results/paper_budget.txt
+rm -rf runs/carracing-chosen && cp -r $C runs/carracing-chosen && rm runs/carracing-chosen/README.md && rm -r runs/carracing-chosen/report
+$L python -m reports make --run-dir runs/carracing-chosen
+rm -r $C/report && cp -r runs/carracing-chosen/report $C/report
+# What the car does on the road under candidate 13, on its validation tracks.
+python bench/driving_faults.py $C/controller/evaluation_real_validation.json --run-dir $C \
+    --out $C/diagnosis/driving_faults_validation_final.txt

@@ -70,7 +70,7 @@ def _start_worker(run_dir: str, cfg_dict: dict) -> None:
 
 def _replay(job) -> list[dict]:
     """Worker: play one chunk of episodes, returning each one's score, length and faults."""
-    params, seeds, excursion = job
+    params, seeds, excursion = job  # params [k, N]: the C once per episode, as controller evaluate's tasks
     states = [[] for _ in seeds]
     tracks = {}
 
@@ -82,8 +82,7 @@ def _replay(job) -> list[dict]:
                 tracks[i] = env.track
             states[i].append(env.car_state())
 
-    returns, lengths = _AGENT.play(np.repeat(params[None], len(seeds), 0), seeds, backend="gymnasium",
-                                  on_step=record)
+    returns, lengths = _AGENT.play(params, seeds, backend="gymnasium", on_step=record)
     return [{"seed": int(seed), "score": float(score), "steps": int(steps),
              **episode_faults(states[i], tracks[i], excursion)}
             for i, (seed, score, steps) in enumerate(zip(seeds, returns, lengths))]
@@ -142,7 +141,7 @@ def main(argv=None) -> int:
     from reports.results import EPISODE_KINDS, episode_kind
 
     chunks = episode_tasks(np.repeat(params[None], len(result["seeds"]), 0), result["seeds"], cfg.env.vector_envs)
-    jobs = [(np.asarray(p[0]), s, args.excursion) for p, s, _ in chunks]
+    jobs = [(p, s, args.excursion) for p, s, _ in chunks]
     with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
                              initargs=(str(args.run_dir), cfg.to_dict())) as pool:
         episodes = [e for chunk in pool.map(_replay, jobs) for e in chunk]

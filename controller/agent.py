@@ -128,7 +128,7 @@ class Agent:
             total = np.zeros(len(batch), np.float64)
             while not batch.done.all():
                 actions, _ = self._act(state, frames)
-                stepped = ~batch.done
+                stepped = None if on_step is None else ~batch.done  # only a bench's hook reads it
                 frames, rewards, _ = batch.step(actions)
                 total += rewards
                 if on_step is not None:

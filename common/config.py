@@ -115,7 +115,10 @@ class ESConfig:
     """CMA-ES training of C (spec section 8)."""
 
     population_size: int = _f(64, "CMA-ES population", 2)
-    num_rollouts: int = _f(16, "episodes per candidate; fitness is their mean", 1)
+    num_rollouts: int = _f(16, "episodes per candidate; fitness is their mean (es.fitness)", 1)
+    fitness: str = _f("mean", "how a candidate's num_rollouts returns become the fitness CMA-ES ranks: mean (the "
+                              "authors) or min (its worst episode: a risk-averse search in which one spin or "
+                              "excursion off the road costs a candidate more than a slower lap)", None)
     sigma_init: float = _f(0.1, "CMA-ES initial step size")
     weight_decay: float = _f(0.01, "coefficient of mean(params**2) added to fitness (authors' sign)")
     generations: int = _f(1800, "generations to run", 1)
@@ -315,6 +318,7 @@ SECTION_CLASSES: dict[str, type] = {
 
 CONTROLLER_INPUTS = ("zh", "zch", "z", "z_hidden")
 CONTROLLER_Z = ("sample", "mean")
+ES_FITNESS = ("mean", "min")
 ENV_BACKENDS = ("gymnasium", "envpool")
 EVAL_SPLITS = ("test", "validation")
 COLLECT_POLICIES = ("random", "agent")
@@ -396,6 +400,8 @@ def validate(cfg: Config) -> Config:
         raise ConfigError("rnn.sequence_length must be at least 2")
     if cfg.env.doom_skill > 5:
         raise ConfigError(f"env.doom_skill must be in 1..5, got {cfg.env.doom_skill}")
+    if cfg.es.fitness not in ES_FITNESS:
+        raise ConfigError(f"es.fitness must be one of {', '.join(ES_FITNESS)}, got {cfg.es.fitness!r}")
     if cfg.es.negative_streak and cfg.es.dream:
         raise ConfigError("es.negative_streak cuts real-env training rollouts; the dream (es.dream) has none")
     if cfg.es.dream_models and not cfg.es.dream:

@@ -42,7 +42,7 @@ HISTORY_COLUMNS = ("generation", "wall_seconds", "fitness_mean", "fitness_min", 
 EVAL_COLUMNS = ("generation", "wall_seconds", "improvement", "eval_score", "prev_best_score", "best_score")
 # The value of a setting (settings_of) in a state written before the setting existed.
 SETTINGS_BEFORE = {"shared_tracks": False, "init_from": None, "dream_models": None, "negative_streak": 0,
-                   "z": "sample", "restart_at": 0}
+                   "z": "sample", "restart_at": 0, "fitness": "mean"}
 # The restart's CMA draws from its own seed, es.seed + this (not those of a run with seed es.seed + 1).
 RESTART_SEED_OFFSET = 1_000
 
@@ -51,6 +51,11 @@ def eval_seeds(cfg: Config) -> list[int]:
     """Fixed seeds of every evaluation of the CMA mean: the first eval_rollouts of the selection range
     (common/seeds.py; the authors: 0..63 x 16 episodes)."""
     return selection_seeds(cfg.es.eval_rollouts)
+
+
+def candidate_fitness(returns: np.ndarray, how: str) -> np.ndarray:
+    """returns [P, R] (each candidate's rollouts) -> fitness [P]: their mean (the authors) or min (es.fitness)."""
+    return returns.min(axis=1) if how == "min" else returns.mean(axis=1)
 
 
 def _read_rows(path: Path, max_generation: int) -> list[dict]:
@@ -85,7 +90,8 @@ def settings_of(cfg: Config, num_params: int, mean0: np.ndarray | None) -> dict:
             "dream": cfg.es.dream, "temperature": cfg.es.temperature if cfg.es.dream else None,
             "inputs": cfg.controller.inputs, "shared_tracks": cfg.es.shared_tracks,
             "init_from": init_from, "dream_models": cfg.es.dream_models or None,  # validate: only with es.dream
-            "negative_streak": cfg.es.negative_streak, "z": cfg.controller.z, "restart_at": cfg.es.restart_at}
+            "negative_streak": cfg.es.negative_streak, "z": cfg.controller.z, "restart_at": cfg.es.restart_at,
+            "fitness": cfg.es.fitness}
 
 
 def restart(cfg: Config, state: dict, es: CMAES) -> CMAES:
@@ -185,7 +191,7 @@ def train(cfg: Config, out: Path, backend, generations: int | None = None,
         gen_seeds = seeds.generation_seeds(es.population_size, cfg.es.shared_tracks)
         returns, lengths = backend.rollouts(round_params(candidates), gen_seeds)
         returns, lengths = np.asarray(returns, np.float64), np.asarray(lengths, np.float64)
-        fitness = returns.mean(axis=1)
+        fitness = candidate_fitness(returns, cfg.es.fitness)
         summary = es.tell(candidates, fitness)
         wall = elapsed0 + time.monotonic() - start
         history.append({"generation": g, "wall_seconds": int(wall), "fitness_mean": summary.fitness_mean,

@@ -15,7 +15,7 @@ import pytest
 from common.config import ConfigError, make_config
 from controller.backends import SyntheticBackend
 from controller.es import CMAES, round_params
-from controller.train import HISTORY_COLUMNS, restart, train
+from controller.train import HISTORY_COLUMNS, candidate_fitness, restart, train
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "WORLDMODELS_TEST_FITNESS": "quadratic", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
@@ -102,6 +102,32 @@ def test_resume_refuses_another_negative_streak_and_the_dream_refuses_it(tmp_pat
         train(cut, tmp_path, SyntheticBackend(cut))
     with pytest.raises(ConfigError, match="negative_streak"):
         make_config("doom", "tiny", {"es.dream": True, "es.negative_streak": 20})
+
+
+class SpreadRollouts(SyntheticBackend):
+    """The synthetic fitness f played as rollouts f - 1, f + 1, f + 3, ...: their mean is f + R - 2, their min f - 1."""
+
+    def rollouts(self, params, seeds):
+        returns, lengths = super().rollouts(params, seeds)
+        return returns + np.arange(-1.0, 2.0 * returns.shape[1] - 1, 2.0), lengths
+
+
+def test_es_fitness_min_ranks_candidates_by_their_worst_rollout(tmp_path):
+    returns = np.array([[900.0, 500.0], [800.0, 780.0]])
+    assert candidate_fitness(returns, "mean").tolist() == [700.0, 790.0]
+    assert candidate_fitness(returns, "min").tolist() == [500.0, 780.0]
+    rows = {}
+    for how in ("mean", "min"):
+        cfg = make_config("carracing", "tiny", {"controller.inputs": "z", "es.generations": 1, "es.fitness": how})
+        train(cfg, tmp_path / how, SpreadRollouts(cfg))
+        rows[how] = float(_rows(tmp_path / how / "history.csv")[0]["fitness_mean"])
+    # the same candidates (same CMA seed), 2 rollouts each: mean f + 0, min f - 1
+    assert rows["mean"] - rows["min"] == pytest.approx(1.0)
+    more = make_config("carracing", "tiny", {"controller.inputs": "z", "es.generations": 2})
+    with pytest.raises(ConfigError, match="fitness"):  # a resumed run must rank as it began
+        train(more, tmp_path / "min", SyntheticBackend(more))
+    with pytest.raises(ConfigError, match="es.fitness must be one of mean, min"):
+        make_config("carracing", "tiny", {"es.fitness": "median"})
 
 
 def test_resume_refuses_another_controller_z(tmp_path):

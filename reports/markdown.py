@@ -126,9 +126,13 @@ def _carracing_diagnosis_md(results: dict) -> list[str]:
     spread = ", ".join(fmt_number(v) for v in noise["population_fitness_std_last"]) or NOT_RUN
     out = ["### Why the score is what it is", "",
            f"- **Fitness noise.** The final C's scores spread with std {fmt_number(noise['episode_std'])} over "
-           f"{noise['game']} tracks, so a candidate's fitness, the mean of {noise['episodes_per_candidate']} "
-           f"episodes, has a standard error of about {fmt_number(noise['fitness_se'])}; the population's fitness "
-           f"std in the last generations was {spread} (`history.csv`). With the authors' "
+           f"{noise['game']} tracks, so "
+           + (f"the mean of a candidate's {noise['episodes_per_candidate']} episodes has a standard error of about "
+              f"{fmt_number(noise['fitness_se'])} (its fitness was the worse of them, `es.fitness min`)"
+              if noise.get("fitness") == "min" else
+              f"a candidate's fitness, the mean of {noise['episodes_per_candidate']} episodes, has a standard "
+              f"error of about {fmt_number(noise['fitness_se'])}")
+           + f"; the population's fitness std in the last generations was {spread} (`history.csv`). With the authors' "
            f"{noise['authors_rollouts']} episodes per candidate the error would be "
            f"{fmt_number(noise['fitness_se_authors'])}.",
            f"- **Finished laps.** {laps['finished']} of {laps['episodes']} test episodes ended before step "

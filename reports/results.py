@@ -43,7 +43,7 @@ def collect_results(cfg: Config, run_dir: Path) -> tuple[dict, list[dict], dict]
             "vae.z_size": cfg.vae.z_size, "vae.epochs": cfg.vae.epochs,
             "rnn.hidden_size": cfg.rnn.hidden_size, "rnn.steps": cfg.rnn.steps, "rnn.epochs": cfg.rnn.epochs,
             "controller.inputs": cfg.controller.inputs, "es.population_size": cfg.es.population_size,
-            "es.num_rollouts": cfg.es.num_rollouts, "es.generations": cfg.es.generations,
+            "es.num_rollouts": cfg.es.num_rollouts, "es.fitness": cfg.es.fitness, "es.generations": cfg.es.generations,
             "es.restart_at": cfg.es.restart_at,
             "es.eval_every": cfg.es.eval_every, "es.eval_rollouts": cfg.es.eval_rollouts,
             "es.dream": cfg.es.dream, "es.temperature": cfg.es.temperature,
@@ -125,8 +125,8 @@ def carracing_diagnosis(cfg: Config, run_dir: Path, final: dict | None) -> dict 
 
     - ``fitness_noise``: the C's per-episode std in the game CMA-ES trained in (its envpool score when the run
       trained there and has one, else gymnasium's) over sqrt(es.num_rollouts): the standard error of one
-      candidate's fitness, beside the population's fitness std in the last four generations (history.csv), and
-      the same error at the authors' 16 episodes per candidate.
+      candidate's fitness (of the mean of its episodes where es.fitness is min), beside the population's fitness
+      std in the last four generations (history.csv), and the same error at the authors' 16 episodes per candidate.
     - ``laps``: how many test episodes finished their lap before env.max_steps (the v0 rule), their score range,
       and the mean score of the episodes that ran all env.max_steps.
     - ``shortfall``: :func:`carracing_shortfall` of the test scores below env.reward_threshold.
@@ -148,7 +148,7 @@ def carracing_diagnosis(cfg: Config, run_dir: Path, final: dict | None) -> dict 
     frame_gap = RunLayout(run_dir).diagnosis / "frame_gap.txt"
     return {
         "fitness_noise": {"game": fit_env, "episode_std": std,
-                          "episodes_per_candidate": cfg.es.num_rollouts,
+                          "episodes_per_candidate": cfg.es.num_rollouts, "fitness": cfg.es.fitness,
                           "fitness_se": std / math.sqrt(cfg.es.num_rollouts),
                           "population_fitness_std_last": spread, "authors_rollouts": AUTHORS_ROLLOUTS,
                           "fitness_se_authors": std / math.sqrt(AUTHORS_ROLLOUTS)},

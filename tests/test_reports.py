@@ -231,6 +231,10 @@ def test_carracing_diagnosis_is_computed_from_the_final_agents_files(car_run):
     assert "standard error of about 28.3" in text and "scoring 989.0 to 990.0" in text and "average 769.0" in text
     assert "The mean is 98.6 below the 900 of solved" in text
     assert "1 left the playfield (mean 490.0, 82.0 of it)" in text
+    make_report(make_config("carracing", "tiny", {"es.fitness": "min"}), run)  # a search ranked by the worse episode
+    results, text = _load(run)
+    assert results["carracing_diagnosis"]["fitness_noise"]["fitness"] == "min"
+    assert "the mean of a candidate's 2 episodes has a standard error of about 28.3 (its fitness was the worse" in text
 
 
 def test_a_doom_report_has_no_carracing_diagnosis(doom_run):

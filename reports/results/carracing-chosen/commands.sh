@@ -373,3 +373,58 @@ rm -r $C/report && cp -r runs/carracing-chosen/report $C/report
 # What the car does on the road under candidate 13, on its validation tracks.
 python bench/driving_faults.py $C/controller/evaluation_real_validation.json --run-dir $C \
     --out $C/diagnosis/driving_faults_validation_final.txt
+# Candidate 14: candidate 13's search carried on from its kept C (then in controller/) with each candidate ranked by
+# the worse of its 2 episodes (es.fitness min), 64 x 2 in envpool's game at sigma0 0.027, seed 10, 40 generations;
+# scored on the validation seeds in both games.
+D=runs/cr-zmean-min
+[ -d $D ] || { cp -r $R/carracing-sampled-z $D && rm -f $D/timings.json; }
+$L python -m controller train --experiment carracing --preset small --run-dir $D --tag zmean-min \
+    --controller.z mean --es.fitness min --es.init_from $C/controller/best.json --es.sigma_init 0.027 --es.seed 10 \
+    --es.population_size 64 --es.generations 40
+$L python -m controller evaluate --run-dir $D --tag zmean-min --evaluate.split validation --evaluate.episodes 100
+$L python -m controller evaluate --run-dir $D --tag zmean-min --evaluate.split validation --evaluate.episodes 100 \
+    --evaluate.backend envpool
+# It tops the validation tracks (871.9 against candidate 13's 865.7), so it becomes the final agent and plays the
+# test tracks once in each game. Candidate 13 moves to controller-gymnasium-continued/ with its test scores; the
+# diagnosis files written before name its new folder and file names (the sed below: paths only); its test pairing
+# is kept as paired_test_gymnasium_continued.txt (the file as it was written, the same sed on its paths).
+$L python -m controller evaluate --run-dir $D --tag zmean-min
+$L python -m controller evaluate --run-dir $D --tag zmean-min --evaluate.backend envpool
+git show 7902bd2:$C/diagnosis/paired_test_final.txt > $C/diagnosis/paired_test_gymnasium_continued.txt
+git mv $C/controller $C/controller-gymnasium-continued && git rm -q $C/timings.json
+git mv $C/diagnosis/driving_faults_validation_final.txt $C/diagnosis/driving_faults_validation_gymnasium_continued.txt
+sed -i 's#carracing-chosen/controller/#carracing-chosen/controller-gymnasium-continued/#g; s#driving_faults_validation_final.txt#driving_faults_validation_gymnasium_continued.txt#g; s#diagnosis/paired_test_final.txt#diagnosis/paired_test_gymnasium_continued.txt#; s#\(driving_faults.py reports/results/carracing-chosen/controller-gymnasium-continued/evaluation_real[a-z_]*.json --run-dir reports/results/carracing-chosen\)#\1 --tag gymnasium-continued#' \
+    $C/diagnosis/*.txt
+mkdir $C/controller
+cp $D/controller-zmean-min/{best.json,config.json,history.csv,eval_history.csv,evaluation_real_validation.json,evaluation_real_envpool_validation.json,evaluation_real.json,evaluation_real_envpool.json} \
+    $C/controller/
+cp $D/timings.json $C/controller/timings_of_its_run.json && cp $C/controller/config.json $C/config.json
+python -c "import json; t = json.load(open('$D/timings.json'))
+json.dump({k.removesuffix('-zmean-min'): v for k, v in t.items()}, open('$C/timings.json', 'w'), indent=2, sort_keys=True)" && echo >> $C/timings.json
+# The choice among fourteen, the pairings of candidate 14 with candidate 13 (validation, both games) and with the
+# earlier chosen Cs and the one command's on the test tracks, its slips on validation, the paper budget of its
+# lineage, and the report.
+THIRTEEN="$R/z-mean/carracing/controller-zmean/evaluation_real_validation.json
+    $R/carracing-no-restart/controller/evaluation_real_validation.json $C/controller-seed1/evaluation_real_validation.json
+    $C/controller-seed2/evaluation_real_validation.json $R/carracing-better-m/controller-zmean/evaluation_real_validation.json
+    $C/controller-continued/evaluation_real_validation.json $C/controller-seed2-continued/evaluation_real_validation.json
+    $C/controller-pop64/evaluation_real_validation.json $C/controller-seed2-continued2/evaluation_real_validation.json
+    $R/carracing/controller/evaluation_real_validation.json $C/controller-gymnasium/evaluation_real_validation.json
+    $C/controller-x4/evaluation_real_validation.json $C/controller-gymnasium-continued/evaluation_real_validation.json"
+python bench/paired_scores.py $THIRTEEN $C/controller/evaluation_real_validation.json \
+    --cap 1000 --solved 900 --out $C/diagnosis/choice_validation.txt
+python bench/paired_scores.py $C/controller-gymnasium-continued/evaluation_real_validation.json \
+    $C/controller/evaluation_real_validation.json --cap 1000 --solved 900 --out $C/diagnosis/paired_validation_min.txt
+python bench/paired_scores.py $C/controller-gymnasium-continued/evaluation_real_envpool_validation.json \
+    $C/controller/evaluation_real_envpool_validation.json --cap 1000 --solved 900 \
+    --out $C/diagnosis/paired_validation_min_envpool.txt
+python bench/paired_scores.py $C/controller/evaluation_real.json $C/controller-gymnasium-continued/evaluation_real.json \
+    $C/controller-pop64/evaluation_real.json $C/controller-continued/evaluation_real.json \
+    $C/controller-first/evaluation_real.json $R/carracing/controller/evaluation_real.json \
+    $R/carracing-no-restart/controller/evaluation_real.json --cap 1000 --solved 900 --out $C/diagnosis/paired_test_final.txt
+$L python bench/driving_faults.py $C/controller/evaluation_real_validation.json --run-dir $C \
+    --out $C/diagnosis/driving_faults_validation_final.txt
+python bench/paper_budget.py --out bench/results/paper_budget.txt
+rm -rf runs/carracing-chosen && cp -r $C runs/carracing-chosen && rm runs/carracing-chosen/README.md && rm -r runs/carracing-chosen/report
+$L python -m reports make --run-dir runs/carracing-chosen
+rm -r $C/report && cp -r runs/carracing-chosen/report $C/report

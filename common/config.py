@@ -117,8 +117,9 @@ class ESConfig:
     population_size: int = _f(64, "CMA-ES population", 2)
     num_rollouts: int = _f(16, "episodes per candidate; fitness is their mean (es.fitness)", 1)
     fitness: str = _f("mean", "how a candidate's num_rollouts returns become the fitness CMA-ES ranks: mean (the "
-                              "authors) or min (its worst episode: a risk-averse search in which one spin or "
-                              "excursion off the road costs a candidate more than a slower lap)", None)
+                              "authors) or min (its worst episode: a risk-averse search, in which one bad episode "
+                              "costs a candidate more than the same loss spread over all of them); training only, "
+                              "every evaluation scores the mean", None)
     sigma_init: float = _f(0.1, "CMA-ES initial step size")
     weight_decay: float = _f(0.01, "coefficient of mean(params**2) added to fitness (authors' sign)")
     generations: int = _f(1800, "generations to run", 1)

@@ -339,12 +339,15 @@ $L python -m controller evaluate --run-dir $D --tag zmean-gym-cont --evaluate.ba
 git mv $C/controller $C/controller-pop64 && git mv $C/timings.json $C/controller-pop64/timings_of_its_test_scoring.json
 sed -i 's#carracing-chosen/controller/#carracing-chosen/controller-pop64/#g; s#\(driving_faults.py reports/results/carracing-chosen/controller-pop64/evaluation_real[a-z_]*.json --run-dir reports/results/carracing-chosen\)#\1 --tag pop64#' \
     $C/diagnosis/*.txt
-mkdir $C/controller
-cp $D/controller-zmean-gym-cont/{best.json,config.json,history.csv,eval_history.csv,evaluation_real_validation.json,evaluation_real_envpool_validation.json,evaluation_real.json,evaluation_real_envpool.json} \
-    $C/controller/
-cp $D/timings.json $C/controller/timings_of_its_run.json && cp $C/controller/config.json $C/config.json
-python -c "import json; t = json.load(open('$D/timings.json'))
-json.dump({k.removesuffix('-zmean-gym-cont'): v for k, v in t.items()}, open('$C/timings.json', 'w'), indent=2, sort_keys=True)" && echo >> $C/timings.json
+install_final_agent() {  # $1: the candidate's tag in run folder $D; its files into controller/, its run's timings
+    mkdir $C/controller
+    cp $D/controller-$1/{best.json,config.json,history.csv,eval_history.csv,evaluation_real_validation.json,evaluation_real_envpool_validation.json,evaluation_real.json,evaluation_real_envpool.json} \
+        $C/controller/
+    cp $D/timings.json $C/controller/timings_of_its_run.json && cp $C/controller/config.json $C/config.json
+    python -c "import json; t = json.load(open('$D/timings.json'))
+json.dump({k.removesuffix('-$1'): v for k, v in t.items()}, open('$C/timings.json', 'w'), indent=2, sort_keys=True)" && echo >> $C/timings.json
+}
+install_final_agent zmean-gym-cont
 # The choice among thirteen, the pairings of candidate 13 with candidates 8 and 11 (validation, both games) and with
 # the earlier chosen Cs and the one command's on the test tracks, the paper budget of its lineage, and the report.
 TWELVE="$R/z-mean/carracing/controller-zmean/evaluation_real_validation.json
@@ -395,22 +398,11 @@ git mv $C/controller $C/controller-gymnasium-continued && git rm -q $C/timings.j
 git mv $C/diagnosis/driving_faults_validation_final.txt $C/diagnosis/driving_faults_validation_gymnasium_continued.txt
 sed -i 's#carracing-chosen/controller/#carracing-chosen/controller-gymnasium-continued/#g; s#driving_faults_validation_final.txt#driving_faults_validation_gymnasium_continued.txt#g; s#diagnosis/paired_test_final.txt#diagnosis/paired_test_gymnasium_continued.txt#; s#\(driving_faults.py reports/results/carracing-chosen/controller-gymnasium-continued/evaluation_real[a-z_]*.json --run-dir reports/results/carracing-chosen\)#\1 --tag gymnasium-continued#' \
     $C/diagnosis/*.txt
-mkdir $C/controller
-cp $D/controller-zmean-min/{best.json,config.json,history.csv,eval_history.csv,evaluation_real_validation.json,evaluation_real_envpool_validation.json,evaluation_real.json,evaluation_real_envpool.json} \
-    $C/controller/
-cp $D/timings.json $C/controller/timings_of_its_run.json && cp $C/controller/config.json $C/config.json
-python -c "import json; t = json.load(open('$D/timings.json'))
-json.dump({k.removesuffix('-zmean-min'): v for k, v in t.items()}, open('$C/timings.json', 'w'), indent=2, sort_keys=True)" && echo >> $C/timings.json
+install_final_agent zmean-min
 # The choice among fourteen, the pairings of candidate 14 with candidate 13 (validation, both games) and with the
 # earlier chosen Cs and the one command's on the test tracks, its slips on validation, the paper budget of its
 # lineage, and the report.
-THIRTEEN="$R/z-mean/carracing/controller-zmean/evaluation_real_validation.json
-    $R/carracing-no-restart/controller/evaluation_real_validation.json $C/controller-seed1/evaluation_real_validation.json
-    $C/controller-seed2/evaluation_real_validation.json $R/carracing-better-m/controller-zmean/evaluation_real_validation.json
-    $C/controller-continued/evaluation_real_validation.json $C/controller-seed2-continued/evaluation_real_validation.json
-    $C/controller-pop64/evaluation_real_validation.json $C/controller-seed2-continued2/evaluation_real_validation.json
-    $R/carracing/controller/evaluation_real_validation.json $C/controller-gymnasium/evaluation_real_validation.json
-    $C/controller-x4/evaluation_real_validation.json $C/controller-gymnasium-continued/evaluation_real_validation.json"
+THIRTEEN="$TWELVE $C/controller-gymnasium-continued/evaluation_real_validation.json"
 python bench/paired_scores.py $THIRTEEN $C/controller/evaluation_real_validation.json \
     --cap 1000 --solved 900 --out $C/diagnosis/choice_validation.txt
 python bench/paired_scores.py $C/controller-gymnasium-continued/evaluation_real_validation.json \
